@@ -1,0 +1,439 @@
+"""Every write to the directory. Each action checks permission, validates, writes in one
+transaction and records its audit row in that same transaction.
+
+Naming follows the house rule: `check_*` validates, `do_*` writes and trusts its input, and the
+public actions (`save_agency`, `save_user`, ...) do both. The acting user is keyword-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+
+from crimac.audit.actions import record
+from crimac.audit.models import Outcome
+from crimac.directory.lgd import unique_slug
+from crimac.directory.models import Agency, ApiKey, District, State, User
+from crimac.directory.permissions import Perm, may_act_on, may_grant_role
+from crimac.directory.validation import check_agency, check_user
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+AUDITED_AGENCY_FIELDS = [
+    "code",
+    "name",
+    "kind",
+    "parent_id",
+    "state_id",
+    "district_id",
+    "latitude",
+    "longitude",
+    "contact_phone",
+    "contact_email",
+    "active",
+]
+AUDITED_USER_FIELDS = [
+    "username",
+    "full_name",
+    "rank",
+    "email",
+    "phone",
+    "agency_id",
+    "role",
+    "is_active",
+]
+
+
+def _changes(before: Any, after: Any, fields: list[str]) -> dict[str, list[Any]]:
+    if before is None:
+        return {f: [None, _plain(getattr(after, f))] for f in fields}
+    return {
+        f: [_plain(getattr(before, f)), _plain(getattr(after, f))]
+        for f in fields
+        if getattr(before, f) != getattr(after, f)
+    }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def deny(
+    action: str, *, actor: Any, request: HttpRequest | None, obj: Any = None, **detail: Any
+) -> PermissionDenied:
+    """Record a refused attempt and return the exception for the caller to raise.
+
+    Call it before the write's transaction opens, so the denial stays on record although the
+    write it refused never happens.
+    """
+    record(action, actor=actor, obj=obj, outcome=Outcome.DENIED, request=request, detail=detail)
+    return PermissionDenied("you may not do this")
+
+
+# --- agencies ---------------------------------------------------------------------------------
+
+
+def _compute_path(agency: Agency) -> tuple[str, int]:
+    if agency.parent is None:
+        return f"/{agency.pk}/", 0
+    return f"{agency.parent.path}{agency.pk}/", agency.parent.depth + 1
+
+
+@transaction.atomic
+def do_save_agency(agency: Agency) -> None:
+    """Save and keep `path`/`depth` right for the agency and, when it moved, its whole subtree."""
+    old_path = agency.path
+    if agency.pk is None:
+        agency.save()
+    new_path, depth = _compute_path(agency)
+    agency.path, agency.depth = new_path, depth
+    agency.save()
+    if old_path and old_path != new_path:
+        depth_change = depth - old_path.count("/") + 2
+        Agency.objects.filter(path__startswith=old_path).exclude(pk=agency.pk).update(
+            path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+            depth=F("depth") + depth_change,
+        )
+
+
+def save_agency(agency: Agency, *, actor: Any, request: HttpRequest | None = None, via: str = "") -> Agency:
+    """Create or update an agency. The actor must manage the agency where it was and where it goes."""
+    before = Agency.objects.filter(pk=agency.pk).first() if agency.pk else None
+    action = "agency.update" if before else "agency.create"
+    if actor is not None and not (
+        may_act_on(actor, Perm.MANAGE_AGENCIES, agency)
+        and (before is None or may_act_on(actor, Perm.MANAGE_AGENCIES, before))
+    ):
+        raise deny(action, actor=actor, request=request, obj=before, code=agency.code)
+    agency.code = (agency.code or "").strip().upper()
+    check_agency(agency)
+    if Agency.objects.filter(code=agency.code).exclude(pk=agency.pk).exists():
+        raise ValidationError({"code": [f"{agency.code} is already used by another agency"]})
+    with transaction.atomic():
+        do_save_agency(agency)
+        changes = _changes(before, agency, AUDITED_AGENCY_FIELDS)
+        record(action, actor=actor, obj=agency, request=request, via=via, detail={"changes": changes})
+    return agency
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def save_user(
+    user: User,
+    *,
+    actor: Any,
+    password: str | None = None,
+    request: HttpRequest | None = None,
+    via: str = "",
+) -> User:
+    """Create or update a user. A manager may act only on users of agencies in their scope, and
+    give only the roles `permissions.GRANTABLE_ROLES` allows."""
+    before = User.objects.filter(pk=user.pk).first() if user.pk else None
+    action = "user.update" if before else "user.create"
+    if actor is not None:
+        allowed = may_act_on(actor, Perm.MANAGE_USERS, user.agency if user.agency_id else None)
+        if before is not None:
+            allowed = allowed and may_act_on(actor, Perm.MANAGE_USERS, before.agency)
+        if before is None or before.role != user.role:
+            allowed = allowed and may_grant_role(actor, user.role)
+        if before is not None and before.is_superuser and not actor.is_superuser:
+            allowed = False
+        if not allowed:
+            raise deny(action, actor=actor, request=request, obj=before, username=user.username)
+    check_user(user)
+    if User.objects.filter(username__iexact=user.username).exclude(pk=user.pk).exists():
+        raise ValidationError({"username": [f"{user.username} is already taken"]})
+    if password is not None:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+    with transaction.atomic():
+        if password is not None:
+            user.set_password(password)
+        elif before is None:
+            user.set_unusable_password()
+        user.save()
+        detail: dict[str, Any] = {"changes": _changes(before, user, AUDITED_USER_FIELDS)}
+        if password is not None:
+            detail["password_set"] = True
+        record(action, actor=actor, obj=user, request=request, via=via, detail=detail)
+    return user
+
+
+def system_account(agency: Agency) -> User:
+    """The agency's machine account, which its API keys act as. Created on first use."""
+    username = f"system.{agency.code.lower()}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(
+            username,
+            agency=agency,
+            role="officer",
+            is_system=True,
+            full_name=f"{agency.name} (system)",
+        )
+    return user
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+KEY_PREFIX = "cmk_"
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    raw: str
+
+
+def create_api_key(
+    agency: Agency, name: str, *, actor: Any, request: HttpRequest | None = None, via: str = ""
+) -> NewKey:
+    """Create a key for `agency`'s systems. The raw key is returned once and never stored."""
+    if actor is not None and not may_act_on(actor, Perm.MANAGE_API_KEYS, agency):
+        raise deny("apikey.create", actor=actor, request=request, obj=agency)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["give the key a label, e.g. the system that will use it"]})
+    if len(name) > 100:
+        raise ValidationError({"name": ["at most 100 characters"]})
+    if not agency.active:
+        raise ValidationError({"agency": [f"{agency.code} is not active"]})
+    prefix = secrets.token_hex(4)
+    raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            agency=agency,
+            account=system_account(agency),
+            name=name,
+            prefix=prefix,
+            key_hash=hash_key(raw),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        record("apikey.create", actor=actor, obj=key, agency=agency, request=request, via=via)
+    return NewKey(key=key, raw=raw)
+
+
+def revoke_api_key(key: ApiKey, *, actor: Any, request: HttpRequest | None = None, via: str = "") -> ApiKey:
+    if actor is not None and not may_act_on(actor, Perm.MANAGE_API_KEYS, key.agency):
+        raise deny("apikey.revoke", actor=actor, request=request, obj=key)
+    with transaction.atomic():
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+        record("apikey.revoke", actor=actor, obj=key, agency=key.agency, request=request, via=via)
+    return key
+
+
+class BadApiKey(Exception):
+    """The bearer token is malformed, unknown or revoked. The message is safe to show."""
+
+
+def authenticate_api_key(raw: str, *, request: HttpRequest | None = None) -> User:
+    """Resolve a bearer token to its agency's system account, or raise BadApiKey (audited).
+
+    Successful use is recorded when `last_used_at` is refreshed, at most once per key per
+    `API_KEY_TOUCH_SECONDS`, so the audit trail shows each key's use without a write per request.
+    """
+    from django.conf import settings
+
+    parts = raw.split("_") if raw.startswith(KEY_PREFIX) else []
+    if len(parts) != 3 or len(parts[1]) != 8 or len(parts[2]) < 20:
+        record(
+            "apikey.use", outcome=Outcome.FAILED, request=request, via="api", detail={"reason": "malformed"}
+        )
+        raise BadApiKey("malformed API key")
+    key = ApiKey.objects.select_related("account__agency", "agency").filter(prefix=parts[1]).first()
+    if key is None or not secrets.compare_digest(key.key_hash, hash_key(raw)):
+        record(
+            "apikey.use",
+            outcome=Outcome.FAILED,
+            request=request,
+            via="api",
+            detail={"reason": "unknown", "prefix": parts[1]},
+        )
+        raise BadApiKey("unknown API key")
+    if key.revoked_at is not None or not key.agency.active or not key.account.is_active:
+        record(
+            "apikey.use",
+            obj=key,
+            agency=key.agency,
+            outcome=Outcome.DENIED,
+            request=request,
+            via="api",
+            detail={"reason": "revoked"},
+        )
+        raise BadApiKey("this API key has been revoked")
+    now = timezone.now()
+    stale = (
+        key.last_used_at is None or (now - key.last_used_at).total_seconds() >= settings.API_KEY_TOUCH_SECONDS
+    )
+    if stale:
+        with transaction.atomic():
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            record(
+                "apikey.use",
+                actor=key.account,
+                obj=key,
+                agency=key.agency,
+                request=request,
+                via="api",
+            )
+    return key.account
+
+
+# --- geography --------------------------------------------------------------------------------
+
+
+def _require_geography(actor: Any, action: str, request: HttpRequest | None, obj: Any = None) -> None:
+    from crimac.directory.permissions import has_perm
+
+    if actor is not None and not has_perm(actor, Perm.MANAGE_GEOGRAPHY):
+        raise deny(action, actor=actor, request=request, obj=obj)
+
+
+def add_district(
+    state: State,
+    name: str,
+    lgd_code: int,
+    *,
+    actor: Any,
+    request: HttpRequest | None = None,
+    via: str = "",
+) -> District:
+    from crimac.directory.geography_data import display_name
+
+    _require_geography(actor, "district.create", request)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["must not be empty"]})
+    if District.objects.filter(lgd_code=lgd_code).exists():
+        raise ValidationError({"lgd_code": [f"LGD code {lgd_code} is already used by another district"]})
+    with transaction.atomic():
+        district = District.objects.create(
+            lgd_code=lgd_code,
+            state=state,
+            name=display_name(name),
+            lgd_name=name,
+            slug=unique_slug(District, state, name, lgd_code),
+        )
+        record("district.create", actor=actor, obj=district, request=request, via=via)
+    return district
+
+
+def rename_district(
+    district: District, name: str, *, actor: Any, request: HttpRequest | None = None, via: str = ""
+) -> District:
+    """Rename a district. Its slug (and so the codes of its agencies) stays: codes are stable."""
+    _require_geography(actor, "district.rename", request, district)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["must not be empty"]})
+    with transaction.atomic():
+        old = district.name
+        district.name = name
+        district.save(update_fields=["name"])
+        record(
+            "district.rename",
+            actor=actor,
+            obj=district,
+            request=request,
+            via=via,
+            detail={"changes": {"name": [old, name]}},
+        )
+    return district
+
+
+def retire_district(
+    district: District,
+    *,
+    actor: Any,
+    successor: District | None = None,
+    on: date | None = None,
+    request: HttpRequest | None = None,
+    via: str = "",
+) -> District:
+    """Retire a district. Agencies and alerts keep pointing at it; new ones may not."""
+    _require_geography(actor, "district.retire", request, district)
+    if successor is not None and (successor.pk == district.pk or successor.retired_at is not None):
+        raise ValidationError({"successor": ["must be another district that is not retired"]})
+    with transaction.atomic():
+        district.retired_at = on or timezone.localdate()
+        district.successor = successor
+        district.save(update_fields=["retired_at", "successor"])
+        record(
+            "district.retire",
+            actor=actor,
+            obj=district,
+            request=request,
+            via=via,
+            detail={"successor": successor.lgd_code if successor else None},
+        )
+    return district
+
+
+def bulk_create_agencies(
+    agencies: list[Agency], *, actor: Any, via: str = "", batch_size: int = 2000
+) -> list[Agency]:
+    """Create many agencies at once (the demo directory, a State's bulk load): each is checked as
+    `save_agency` would, then all are written in one transaction with one audit row.
+
+    Precondition: every parent is already saved (create level by level).
+    """
+    if actor is not None:
+        refused = [a.code for a in agencies if not may_act_on(actor, Perm.MANAGE_AGENCIES, a)]
+        if refused:
+            raise deny("agency.bulk_create", actor=actor, request=None, codes=refused[:20])
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, agency in enumerate(agencies):
+        agency.code = (agency.code or "").strip().upper()
+        try:
+            check_agency(agency)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                errors[f"{index}.{field}"] = [f"{agency.code}: {m}" for m in msgs]
+        if agency.code in seen:
+            errors[f"{index}.code"] = [f"{agency.code} appears twice"]
+        seen.add(agency.code)
+    codes = list(seen)
+    for start in range(0, len(codes), 900):
+        for taken in Agency.objects.filter(code__in=codes[start : start + 900]).values_list(
+            "code", flat=True
+        ):
+            errors.setdefault("code", []).append(f"{taken} is already used by another agency")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        Agency.objects.bulk_create(agencies, batch_size=batch_size)
+        for agency in agencies:
+            agency.path, agency.depth = _compute_path(agency)
+        Agency.objects.bulk_update(agencies, ["path", "depth"], batch_size=batch_size)
+        record(
+            "agency.bulk_create",
+            actor=actor,
+            via=via,
+            object_type="directory.agency",
+            detail={"count": len(agencies), "codes": [a.code for a in agencies[:50]]},
+        )
+    return agencies

@@ -1,0 +1,5 @@
+"""WebSocket routes. Dissemination adds `/ws/feed`."""
+
+from typing import Any
+
+websocket_urlpatterns: list[Any] = []

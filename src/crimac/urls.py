@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from crimac.api import api
+from crimac.directory import views
+
+admin.site.site_header = "crimac administration"
+admin.site.site_title = "crimac"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("directory/", include("crimac.directory.urls")),
+    path("admin/login/", views.LoginView.as_view()),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]
+
+handler403 = "crimac.directory.views.permission_denied"
