@@ -8,6 +8,7 @@ Tests that need a real server use `live_crimac`, a `crimac serve` process on its
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -156,25 +157,26 @@ def _live_database(tmp: Path) -> tuple[str, Any]:
     return f"{base}/{name}", drop
 
 
-@pytest.fixture(scope="session")
-def live_crimac(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrimac]:
-    """`crimac serve` on a free loopback port with its own migrated database and demo directory."""
-    tmp = tmp_path_factory.mktemp("live")
+@contextlib.contextmanager
+def running_crimac(tmp: Path, *demo_args: str) -> Iterator[LiveCrimac]:
+    """Migrate a fresh database, load the demo directory with `demo_args`, and serve it with
+    `crimac serve` on a free loopback port until the block ends."""
     database_url, drop = _live_database(tmp)
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update({"CRIMAC_DATABASE_URL": database_url, "CRIMAC_DATA_DIR": str(tmp), "CRIMAC_ENV": "test"})
     port = free_port()
     live = LiveCrimac(f"http://127.0.0.1:{port}", env, database_url)
-    live.crimac("migrate", "--verbosity", "0")
-    live.crimac("demo", "--per-district", "1")
+    proc = None
     log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
+        live.crimac("migrate", "--verbosity", "0")
+        live.crimac("demo", *demo_args)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -188,14 +190,22 @@ def live_crimac(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrimac
             time.sleep(0.2)
         yield live
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         log.close()
         if drop is not None:
             drop()
+
+
+@pytest.fixture(scope="session")
+def live_crimac(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrimac]:
+    """`crimac serve` on a free loopback port with its own migrated database and demo directory."""
+    with running_crimac(tmp_path_factory.mktemp("live"), "--per-district", "1") as live:
+        yield live
 
 
 # --- a real browser ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ public actions (`save_agency`, `save_user`, ...) do both. The acting user is key
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -257,20 +258,21 @@ def authenticate_api_key(raw: str, *, request: HttpRequest | None = None) -> Use
     """
     from django.conf import settings
 
-    parts = raw.split("_") if raw.startswith(KEY_PREFIX) else []
-    if len(parts) != 3 or len(parts[1]) != 8 or len(parts[2]) < 20:
+    # cmk_<8 hex prefix>_<secret>; the secret is urlsafe base64 and may itself hold "_".
+    parts = raw[len(KEY_PREFIX) :].split("_", 1) if raw.startswith(KEY_PREFIX) else []
+    if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{8}", parts[0]) or len(parts[1]) < 20:
         record(
             "apikey.use", outcome=Outcome.FAILED, request=request, via="api", detail={"reason": "malformed"}
         )
         raise BadApiKey("malformed API key")
-    key = ApiKey.objects.select_related("account__agency", "agency").filter(prefix=parts[1]).first()
+    key = ApiKey.objects.select_related("account__agency", "agency").filter(prefix=parts[0]).first()
     if key is None or not secrets.compare_digest(key.key_hash, hash_key(raw)):
         record(
             "apikey.use",
             outcome=Outcome.FAILED,
             request=request,
             via="api",
-            detail={"reason": "unknown", "prefix": parts[1]},
+            detail={"reason": "unknown", "prefix": parts[0]},
         )
         raise BadApiKey("unknown API key")
     if key.revoked_at is not None or not key.agency.active or not key.account.is_active:
