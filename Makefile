@@ -5,8 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
 
 .PHONY: install run test lint bench clean
 
@@ -24,8 +24,8 @@ run: install
 	$(BIN)/crimac migrate --verbosity 0
 	$(BIN)/crimac demo --once
 	@echo ""
-	@echo "crimac is at http://$(HOST):$(PORT)/ (log in with a demo user above; Ctrl-C stops it)"
-	$(BIN)/crimac serve --host $(HOST) --port $(PORT)
+	@echo "crimac is at http://$(SERVE_HOST):$(SERVE_PORT)/ (log in with a demo user above; Ctrl-C stops it)"
+	$(BIN)/crimac serve --host $(SERVE_HOST) --port $(SERVE_PORT)
 
 test: install
 	$(BIN)/python scripts/run_tests.py

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crimac.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 # The embedded server serves static files itself (WhiteNoise); nothing comes from a CDN.
 WHITENOISE_USE_FINDERS = True
@@ -153,6 +155,20 @@ DEMO_ALLOWED = not PRODUCTION
 # How many API requests may touch `last_used_at` of a key: at most one write per key per minute.
 API_KEY_TOUCH_SECONDS = config.env_int("API_KEY_TOUCH_SECONDS", 60)
 API_PAGE_SIZE_MAX = 500
+
+# How long a recipient has to acknowledge, per priority (minutes).
+ACK_DEADLINE_MINUTES = {
+    "flash": config.env_int("ACK_MINUTES_FLASH", 10),
+    "immediate": config.env_int("ACK_MINUTES_IMMEDIATE", 60),
+    "priority": config.env_int("ACK_MINUTES_PRIORITY", 12 * 60),
+    "routine": config.env_int("ACK_MINUTES_ROUTINE", 72 * 60),
+}
+ATTACHMENT_MAX_BYTES = config.env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+ATTACHMENT_MAX_PIXELS = 50_000_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+IDEMPOTENCY_HOURS = config.env_int("IDEMPOTENCY_HOURS", 24)
+BULK_MAX_ALERTS = 500
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ api = CrimacAPI(
     urls_namespace="api",
     auth=default_auth(),
     renderer=JSONRenderer(),
+    docs_url=None,  # Swagger UI loads from a CDN; the police intranet has none. The schema stays.
 )
 
 

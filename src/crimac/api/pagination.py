@@ -30,14 +30,18 @@ def encode_cursor(value: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        return base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise BadCursor() from None
 
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise HttpError(422, f"limit must be between 1 and {MAX_LIMIT}")
+        from ninja.errors import ValidationError
+
+        raise ValidationError(
+            [{"loc": ("query", "limit"), "msg": f"must be between 1 and {MAX_LIMIT}", "type": "value_error"}]
+        )
     return limit
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -41,6 +42,10 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
+    # A NUL cannot be stored in PostgreSQL text; the audit row must be written regardless.
+    object_repr = object_repr.replace("\x00", "")
+    if detail:
+        detail = json.loads(json.dumps(detail, default=str).replace("\\u0000", ""))
     if not via and request is not None:
         via = "api" if request.path.startswith("/api/") else "page"
     return AuditEvent.objects.create(

@@ -1,10 +1,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crimac.audit.models import AuditEvent
-from crimac.directory.permissions import Perm, has_perm
+from crimac.directory.permissions import Perm, has_perm, scope_filter
 
 
 @admin.register(AuditEvent)
@@ -21,6 +22,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "action", "via"]
     search_fields = ["actor_name", "agency_code", "object_repr", "object_id"]
     date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        return super().get_queryset(request).filter(scope_filter(request.user, Perm.VIEW_AUDIT, "agency__"))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return has_perm(request.user, Perm.VIEW_AUDIT)

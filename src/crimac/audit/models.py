@@ -44,7 +44,7 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     client_address = models.GenericIPAddressField(null=True, blank=True)
-    via = models.CharField(max_length=16, blank=True, help_text="page, api, cli or system")
+    via = models.CharField(max_length=16, blank=True, help_text="page, api, admin, cli or demo")
     detail = models.JSONField(default=dict, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

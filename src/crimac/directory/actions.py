@@ -109,6 +109,72 @@ def do_save_agency(agency: Agency) -> None:
         )
 
 
+# A change to one of these may leave the agency's own units wrongly mapped, so the units are
+# checked again against it: (field, model attribute), the field named in the error first.
+PLACEMENT_FIELDS = [
+    ("district", "district_id"),
+    ("state", "state_id"),
+    ("parent", "parent_id"),
+    ("kind", "kind"),
+]
+
+
+def _agency_errors(agency: Agency) -> set[tuple[str, str]]:
+    try:
+        check_agency(agency)
+    except ValidationError as exc:
+        return {(field, msg) for field, msgs in exc.message_dict.items() for msg in msgs}
+    return set()
+
+
+def check_children(agency: Agency, before: Agency | None) -> None:
+    """Refuse a change of `agency`'s placement (State, district, parent, kind) that would leave one
+    of its direct units failing `check_agency` under it. Problems a unit had before the change
+    are not blamed on it."""
+    if before is None:
+        return
+    changed = [field for field, attr in PLACEMENT_FIELDS if getattr(before, attr) != getattr(agency, attr)]
+    if not changed:
+        return
+    stranded: list[tuple[Agency, set[tuple[str, str]]]] = []
+    children = Agency.objects.filter(parent_id=agency.pk).select_related("state", "district__state")
+    for child in children.order_by("code"):
+        child.parent = before
+        was = _agency_errors(child)
+        child.parent = agency
+        new = _agency_errors(child) - was
+        if new:
+            stranded.append((child, new))
+    if not stranded:
+        return
+    field, count = changed[0], len(stranded)
+    first, first_errors = stranded[0]
+    who = first.code if count == 1 else f"{first.code} and {count - 1} more unit{'s' if count > 2 else ''}"
+    report, be, them = ("reports", "is", "it") if count == 1 else ("report", "are", "them")
+    if field == "district" and first.district is not None:
+        where = f"{be} in {first.district.name}"
+    elif field in {"district", "state"} and first.state is not None:
+        where = f"{be} in {first.state.name}"
+    else:
+        where = f"would no longer fit ({min(first_errors)[1]})"
+    raise ValidationError({field: [f"{who} {report} here and {where}; move {them} first"]})
+
+
+def _check_save_agency(agency: Agency, before: Agency | None) -> None:
+    agency.code = (agency.code or "").strip().upper()
+    check_agency(agency)
+    if Agency.objects.filter(code=agency.code).exclude(pk=agency.pk).exists():
+        raise ValidationError({"code": [f"{agency.code} is already used by another agency"]})
+    check_children(agency, before)
+
+
+def check_save_agency(agency: Agency) -> None:
+    """Everything `save_agency` validates (permission aside), for forms to show as field errors.
+    Normalises `agency.code` as `save_agency` does."""
+    before = Agency.objects.filter(pk=agency.pk).first() if agency.pk else None
+    _check_save_agency(agency, before)
+
+
 def save_agency(agency: Agency, *, actor: Any, request: HttpRequest | None = None, via: str = "") -> Agency:
     """Create or update an agency. The actor must manage the agency where it was and where it goes."""
     before = Agency.objects.filter(pk=agency.pk).first() if agency.pk else None
@@ -118,10 +184,7 @@ def save_agency(agency: Agency, *, actor: Any, request: HttpRequest | None = Non
         and (before is None or may_act_on(actor, Perm.MANAGE_AGENCIES, before))
     ):
         raise deny(action, actor=actor, request=request, obj=before, code=agency.code)
-    agency.code = (agency.code or "").strip().upper()
-    check_agency(agency)
-    if Agency.objects.filter(code=agency.code).exclude(pk=agency.pk).exists():
-        raise ValidationError({"code": [f"{agency.code} is already used by another agency"]})
+    _check_save_agency(agency, before)
     with transaction.atomic():
         do_save_agency(agency)
         changes = _changes(before, agency, AUDITED_AGENCY_FIELDS)
@@ -132,28 +195,39 @@ def save_agency(agency: Agency, *, actor: Any, request: HttpRequest | None = Non
 # --- users ------------------------------------------------------------------------------------
 
 
-def save_user(
-    user: User,
-    *,
-    actor: Any,
-    password: str | None = None,
-    request: HttpRequest | None = None,
-    via: str = "",
-) -> User:
-    """Create or update a user. A manager may act only on users of agencies in their scope, and
-    give only the roles `permissions.GRANTABLE_ROLES` allows."""
-    before = User.objects.filter(pk=user.pk).first() if user.pk else None
-    action = "user.update" if before else "user.create"
-    if actor is not None:
-        allowed = may_act_on(actor, Perm.MANAGE_USERS, user.agency if user.agency_id else None)
-        if before is not None:
-            allowed = allowed and may_act_on(actor, Perm.MANAGE_USERS, before.agency)
-        if before is None or before.role != user.role:
-            allowed = allowed and may_grant_role(actor, user.role)
-        if before is not None and before.is_superuser and not actor.is_superuser:
-            allowed = False
-        if not allowed:
-            raise deny(action, actor=actor, request=request, obj=before, username=user.username)
+def _stored_actor(actor: Any) -> Any:
+    """The actor as the database holds it. Authorising with the stored row means in-memory changes
+    grant nothing, e.g. when the user being saved is the actor itself raising its own role."""
+    from django.contrib.auth.models import AnonymousUser
+
+    if not getattr(actor, "is_authenticated", False):
+        return actor  # anonymous: may do nothing anyway
+    stored = User.objects.select_related("agency").filter(pk=actor.pk).first() if actor.pk else None
+    return stored if stored is not None else AnonymousUser()
+
+
+def may_save_user(user: User, before: User | None, actor: Any) -> bool:
+    """May `actor` (not None) create `user`, or change `before` into `user`?
+
+    The actor must manage users of the user's agency, where it was and where it goes; must be
+    able to grant the role the user gets and, on a change, the role the user holds (so nobody
+    edits, and so takes over, a user whose role they could not give); and only a superuser
+    creates, edits or makes a superuser, or takes the status away."""
+    actor = _stored_actor(actor)
+    if not may_act_on(actor, Perm.MANAGE_USERS, user.agency if user.agency_id else None):
+        return False
+    if not may_grant_role(actor, user.role):
+        return False
+    if before is not None and not (
+        may_act_on(actor, Perm.MANAGE_USERS, before.agency) and may_grant_role(actor, before.role)
+    ):
+        return False
+    touches_superuser = user.is_superuser or (before is not None and before.is_superuser)
+    return not touches_superuser or bool(actor.is_superuser)
+
+
+def check_save_user(user: User, password: str | None = None) -> None:
+    """Everything `save_user` validates (permission aside), for forms to show as field errors."""
     check_user(user)
     if User.objects.filter(username__iexact=user.username).exclude(pk=user.pk).exists():
         raise ValidationError({"username": [f"{user.username} is already taken"]})
@@ -164,6 +238,22 @@ def save_user(
             validate_password(password, user)
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from None
+
+
+def save_user(
+    user: User,
+    *,
+    actor: Any,
+    password: str | None = None,
+    request: HttpRequest | None = None,
+    via: str = "",
+) -> User:
+    """Create or update a user, as `may_save_user` allows; `actor=None` is the system (CLI, demo)."""
+    before = User.objects.filter(pk=user.pk).first() if user.pk else None
+    action = "user.update" if before else "user.create"
+    if actor is not None and not may_save_user(user, before, actor):
+        raise deny(action, actor=actor, request=request, obj=before, username=user.username)
+    check_save_user(user, password)
     with transaction.atomic():
         if password is not None:
             user.set_password(password)
@@ -314,6 +404,16 @@ def _require_geography(actor: Any, action: str, request: HttpRequest | None, obj
         raise deny(action, actor=actor, request=request, obj=obj)
 
 
+def check_new_district(name: str, lgd_code: int) -> None:
+    """Everything `add_district` validates (permission aside), for forms to show as field errors."""
+    if not (name or "").strip():
+        raise ValidationError({"name": ["must not be empty"]})
+    if lgd_code <= 0:
+        raise ValidationError({"lgd_code": [f"LGD code must be a positive whole number, not {lgd_code}"]})
+    if District.objects.filter(lgd_code=lgd_code).exists():
+        raise ValidationError({"lgd_code": [f"LGD code {lgd_code} is already used by another district"]})
+
+
 def add_district(
     state: State,
     name: str,
@@ -327,10 +427,7 @@ def add_district(
 
     _require_geography(actor, "district.create", request)
     name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["must not be empty"]})
-    if District.objects.filter(lgd_code=lgd_code).exists():
-        raise ValidationError({"lgd_code": [f"LGD code {lgd_code} is already used by another district"]})
+    check_new_district(name, lgd_code)
     with transaction.atomic():
         district = District.objects.create(
             lgd_code=lgd_code,
@@ -366,6 +463,12 @@ def rename_district(
     return district
 
 
+def check_retire(district: District, successor: District | None) -> None:
+    """What `retire_district` validates (permission aside)."""
+    if successor is not None and (successor.pk == district.pk or successor.retired_at is not None):
+        raise ValidationError({"successor": ["must be another district that is not retired"]})
+
+
 def retire_district(
     district: District,
     *,
@@ -377,8 +480,7 @@ def retire_district(
 ) -> District:
     """Retire a district. Agencies and alerts keep pointing at it; new ones may not."""
     _require_geography(actor, "district.retire", request, district)
-    if successor is not None and (successor.pk == district.pk or successor.retired_at is not None):
-        raise ValidationError({"successor": ["must be another district that is not retired"]})
+    check_retire(district, successor)
     with transaction.atomic():
         district.retired_at = on or timezone.localdate()
         district.successor = successor

@@ -7,10 +7,13 @@ same rules as the API and the CLI.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -18,6 +21,30 @@ from crimac.directory import actions
 from crimac.directory.choices import Role
 from crimac.directory.models import Agency, ApiKey, District, State, User
 from crimac.directory.permissions import GRANTABLE_ROLES, Perm, has_perm, scope_filter
+
+
+def show_errors(form: forms.BaseForm, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Put an action's ValidationError on `form`: each message on the field it names (through
+    `rename` where the form calls the field otherwise), or on the form as a whole."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, msgs in exc.message_dict.items():
+        name = (rename or {}).get(field, field)
+        form.add_error(name if name in form.fields else None, msgs)
+
+
+class ActionCheckedForm(forms.ModelForm):
+    """A form that, once its own and the model's checks pass, runs every check the action that
+    `save_model` calls will run, so a save the action would refuse is a form error, not a 500."""
+
+    def check_with_action(self) -> None:
+        raise NotImplementedError
+
+    def full_clean(self) -> None:
+        super().full_clean()  # also fills self.instance from the form and runs the model's clean()
+        if self.is_bound and not self.errors:
+            self.check_with_action()
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -43,27 +70,44 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().get_queryset(request).filter(scope_filter(request.user, self.perm, self.scope_prefix))
 
 
+AGENCY_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "parent",
+    "state",
+    "district",
+    "latitude",
+    "longitude",
+    "contact_phone",
+    "contact_email",
+    "active",
+)
+
+
+class AgencyAdminForm(ActionCheckedForm):
+    class Meta:
+        model = Agency
+        fields = AGENCY_FIELDS
+
+    def check_with_action(self) -> None:
+        # The model's clean() ran check_agency; this adds the duplicate code and the agency's units.
+        try:
+            actions.check_save_agency(self.instance)
+        except ValidationError as exc:
+            show_errors(self, exc)
+
+
 @admin.register(Agency)
 class AgencyAdmin(ScopedAdmin):
     perm = Perm.MANAGE_AGENCIES
+    form = AgencyAdminForm
     list_display = ["code", "name", "kind", "state", "district", "parent", "active"]
     list_filter = ["kind", "active", "state"]
     search_fields = ["code", "name"]
     list_select_related = ["state", "district", "parent"]
     autocomplete_fields = ["parent", "district"]
-    fields = [
-        "code",
-        "name",
-        "kind",
-        "parent",
-        "state",
-        "district",
-        "latitude",
-        "longitude",
-        "contact_phone",
-        "contact_email",
-        "active",
-    ]
+    fields = AGENCY_FIELDS
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         user: Any = request.user
@@ -75,9 +119,10 @@ class AgencyAdmin(ScopedAdmin):
         actions.save_agency(obj, actor=request.user, request=request, via="admin")
 
 
-class UserAdminForm(forms.ModelForm):
+class UserAdminForm(ActionCheckedForm):
     new_password = forms.CharField(
         required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="leave empty to keep",
     )
@@ -85,6 +130,29 @@ class UserAdminForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "full_name", "rank", "email", "phone", "agency", "role", "is_active"]
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"{username} is already taken")
+        return username
+
+    def clean_new_password(self) -> str:
+        password: str = self.cleaned_data.get("new_password") or ""
+        if password:
+            # Judge it against the user as saved (the similarity check reads username and e-mail).
+            user = copy.copy(self.instance)
+            for field in ("username", "full_name", "email"):
+                if field in self.cleaned_data:
+                    setattr(user, field, self.cleaned_data[field])
+            validate_password(password, user)
+        return password
+
+    def check_with_action(self) -> None:
+        try:
+            actions.check_save_user(self.instance, self.cleaned_data.get("new_password") or None)
+        except ValidationError as exc:
+            show_errors(self, exc, rename={"password": "new_password"})
 
 
 @admin.register(User)
@@ -116,8 +184,31 @@ class UserAdmin(ScopedAdmin):
         actions.save_user(obj, actor=request.user, password=password, request=request, via="admin")
 
 
+class DistrictAdminForm(forms.ModelForm):
+    class Meta:
+        model = District
+        fields = ["state", "name", "lgd_code", "retired_at", "successor"]
+
+    def clean(self) -> dict[str, Any]:
+        """Run what `save_model`'s actions will check. Before `_post_clean`, `self.instance` is the
+        district as stored."""
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        try:
+            if self.instance.pk is None:
+                actions.check_new_district(cleaned.get("name", ""), cleaned["lgd_code"])
+            elif cleaned.get("retired_at") and self.instance.retired_at is None:
+                actions.check_retire(self.instance, cleaned.get("successor"))
+        except ValidationError as exc:
+            show_errors(self, exc)
+        return cleaned
+
+
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
+    form = DistrictAdminForm
     list_display = ["name", "lgd_code", "state", "slug", "retired_at", "successor"]
     list_filter = ["state", ("retired_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "lgd_name", "lgd_code"]

@@ -182,10 +182,16 @@ class AgencyPatch(Strict):
     active: bool | None = None
 
 
+NOT_NULL_FIELDS = frozenset({"name", "contact_phone", "contact_email", "active"})
+
+
 def _apply(agency: Agency, data: dict[str, Any]) -> None:
     """Copy request fields onto the agency, resolving codes; unknown codes are field errors."""
     errors: dict[str, list[str]] = {}
     for name, value in data.items():
+        if value is None and name in NOT_NULL_FIELDS:
+            errors[name] = ["must not be null"]
+            continue
         if name == "parent":
             if value is None:
                 agency.parent = None

@@ -206,6 +206,13 @@ def build_directory(
             if stations is not None
             else {d.pk: per_district for d in districts}
         )
+        # The demo log-ins sit at stations 001 and 002 of these districts: make sure they exist.
+        login_districts = {
+            login.agency.rsplit("-PS-", 1)[0] for login in demo_logins() if "-PS-" in login.agency
+        }
+        for d in districts:
+            if f"{d.state.code}-{d.slug}" in login_districts:
+                counts[d.pk] = max(counts[d.pk], 2)
         below = []
         for d in districts:
             dpo = dpo_by_district[d.pk]

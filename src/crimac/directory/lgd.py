@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from crimac.directory.geography_data import (
     DISPLAY_NAMES,
@@ -55,6 +55,7 @@ class StateRow:
     lgd_name: str
     kind: str
     census_2011_code: int | None
+    line: int = 0
 
 
 @dataclass
@@ -92,6 +93,15 @@ def _int(value: str, *, line: int, column: str, errors: list[str]) -> int | None
         return None
 
 
+def _code(value: str, *, line: int, column: str, errors: list[str]) -> int | None:
+    """An LGD code: a whole number above zero."""
+    code = _int(value, line=line, column=column, errors=errors)
+    if code is not None and code <= 0:
+        errors.append(f"line {line}: {column} must be a positive whole number, not {code}")
+        return None
+    return code
+
+
 def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
@@ -120,7 +130,7 @@ def parse_states(text: str) -> list[StateRow]:
     seen: set[int] = set()
     for line, row in rows:
         cells = row + [""] * len(header)
-        code = _int(cells[cols["state_code"]], line=line, column="state_code", errors=errors)
+        code = _code(cells[cols["state_code"]], line=line, column="state_code", errors=errors)
         name = cells[cols["state_name"]].strip()
         if not name:
             errors.append(f"line {line}: state_name must not be empty")
@@ -133,7 +143,7 @@ def parse_states(text: str) -> list[StateRow]:
             if code in seen:
                 errors.append(f"line {line}: state_code {code} appears twice")
             seen.add(code)
-            result.append(StateRow(code, name, kind, census))
+            result.append(StateRow(code, name, kind, census, line))
     if errors:
         raise LgdFileError({"file": errors})
     return result
@@ -147,8 +157,8 @@ def parse_districts(text: str) -> list[DistrictRow]:
     seen: dict[int, int] = {}
     for line, row in rows:
         cells = row + [""] * len(header)
-        code = _int(cells[cols["district_code"]], line=line, column="district_code", errors=errors)
-        state = _int(cells[cols["state_code"]], line=line, column="state_code", errors=errors)
+        code = _code(cells[cols["district_code"]], line=line, column="district_code", errors=errors)
+        state = _code(cells[cols["state_code"]], line=line, column="state_code", errors=errors)
         name = cells[cols["district_name"]].strip()
         if not name:
             errors.append(f"line {line}: district_name must not be empty")
@@ -230,6 +240,7 @@ class ImportReport:
     unchanged: int = 0
     missing: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    reinstated: list[str] = field(default_factory=list)
     states_updated: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -240,6 +251,7 @@ class ImportReport:
             f"unchanged: {self.unchanged}",
             f"missing from the file: {len(self.missing)}",
             f"retired: {len(self.retired)}",
+            f"reinstated: {len(self.reinstated)}",
         ]
         if self.states_updated:
             out.insert(0, f"States updated: {len(self.states_updated)}")
@@ -249,9 +261,17 @@ class ImportReport:
             ("moved", self.moved),
             ("missing", self.missing),
             ("retired", self.retired),
+            ("reinstated", self.reinstated),
         ]:
             out.extend(f"  {label}: {item}" for item in items)
         return out
+
+
+def _state_columns(text: str) -> set[str]:
+    """Which of STATE_COLUMNS a States export has: without a kind column `parse_states` assumes
+    "S", which must not turn a Union Territory into a State."""
+    header, _ = _rows(text)
+    return set(_map_columns(header, STATE_COLUMNS, {"state_code", "state_name"}))
 
 
 def import_file(
@@ -267,101 +287,135 @@ def import_file(
         raise LgdFileError({"file": [f"cannot read {path}: {exc}"]}) from None
     kind = file_kind(text)
     report = ImportReport()
-    with transaction.atomic():
-        if kind == "states":
-            for row in parse_states(text):
-                state = State.objects.filter(lgd_code=row.lgd_code).first()
-                if state is None:
-                    raise LgdFileError(
-                        {
-                            "file": [
-                                f"State with LGD code {row.lgd_code} ({row.lgd_name}) is new: add its "
-                                "two-letter code to geography_data.SHORT_CODES and migrate first"
-                            ]
-                        }
-                    )
-                if state.lgd_name != row.lgd_name:
-                    report.states_updated.append(f"{state.lgd_name} -> {row.lgd_name}")
-                    state.lgd_name = row.lgd_name
-                    state.name = state_display_name(state.code, row.lgd_name)
-                    state.save(update_fields=["lgd_name", "name"])
-                else:
-                    report.unchanged += 1
-        else:
-            rows = parse_districts(text)
-            states = {s.lgd_code: s for s in State.objects.all()}
-            unknown = [
-                f"line {r.line}: unknown LGD state code {r.state_lgd_code}"
-                for r in rows
-                if r.state_lgd_code not in states
-            ]
-            if unknown:
-                raise LgdFileError({"file": unknown})
-            existing = {d.lgd_code: d for d in District.objects.select_related("state")}
-            for r in rows:
-                state = states[r.state_lgd_code]
-                district = existing.get(r.lgd_code)
-                if district is None:
-                    slug = unique_slug(District, state, r.lgd_name, r.lgd_code)
-                    District.objects.create(
-                        lgd_code=r.lgd_code,
-                        state=state,
-                        lgd_name=r.lgd_name,
-                        name=display_name(r.lgd_name),
-                        slug=slug,
-                    )
-                    report.created.append(f"{r.lgd_code} {r.lgd_name} ({state.code})")
-                    continue
-                changed = []
-                if district.state_id != state.pk:
-                    if district.agencies.exists():
+    # What is being written, so that a database error can name it (normally a line of the file).
+    where = path.name
+    try:
+        with transaction.atomic():
+            if kind == "states":
+                columns = _state_columns(text)
+                for row in parse_states(text):
+                    where = f"line {row.line}"
+                    state = State.objects.filter(lgd_code=row.lgd_code).first()
+                    if state is None:
                         raise LgdFileError(
                             {
                                 "file": [
-                                    f"line {r.line}: district {r.lgd_code} {district.name} moves from "
-                                    f"{district.state.code} to {state.code} but has agencies; move them "
-                                    "to a district of their State first"
+                                    f"State with LGD code {row.lgd_code} ({row.lgd_name}) is new: add "
+                                    "its two-letter code to geography_data.SHORT_CODES and migrate first"
                                 ]
                             }
                         )
-                    report.moved.append(
-                        f"{r.lgd_code} {district.name}: {district.state.code} -> {state.code}"
-                    )
-                    district.state = state
-                    changed.append("state")
-                if district.lgd_name != r.lgd_name:
-                    report.renamed.append(f"{r.lgd_code} {district.lgd_name} -> {r.lgd_name}")
-                    district.lgd_name = r.lgd_name
-                    district.name = display_name(r.lgd_name)
-                    changed += ["lgd_name", "name"]
-                if district.retired_at is not None:
-                    district.retired_at = None
-                    changed.append("retired_at")
-                if changed:
-                    district.save(update_fields=changed)
-                else:
-                    report.unchanged += 1
-            listed = {r.lgd_code for r in rows}
-            for code, district in sorted(existing.items()):
-                if code not in listed and district.retired_at is None:
-                    report.missing.append(f"{code} {district.name} ({district.state.code})")
-                    if retire_missing:
-                        from django.utils import timezone
+                    fields: list[str] = []
+                    changes: list[str] = []
+                    label = state.lgd_name
+                    if state.lgd_name != row.lgd_name:
+                        label = f"{state.lgd_name} -> {row.lgd_name}"
+                        state.lgd_name = row.lgd_name
+                        state.name = state_display_name(state.code, row.lgd_name)
+                        fields += ["lgd_name", "name"]
+                    if "state_or_ut" in columns and state.kind != row.kind:
+                        changes.append(f"kind {state.kind} -> {row.kind}")
+                        state.kind = row.kind
+                        fields.append("kind")
+                    # A blank census code is not given rather than taken away: 2011 codes are fixed.
+                    if row.census_2011_code is not None and state.census_2011_code != row.census_2011_code:
+                        changes.append(f"census_2011_code {state.census_2011_code} -> {row.census_2011_code}")
+                        state.census_2011_code = row.census_2011_code
+                        fields.append("census_2011_code")
+                    if fields:
+                        report.states_updated.append(f"{label} ({', '.join(changes)})" if changes else label)
+                        state.save(update_fields=fields)
+                    else:
+                        report.unchanged += 1
+            else:
+                rows = parse_districts(text)
+                states = {s.lgd_code: s for s in State.objects.all()}
+                unknown = [
+                    f"line {r.line}: unknown LGD state code {r.state_lgd_code}"
+                    for r in rows
+                    if r.state_lgd_code not in states
+                ]
+                if unknown:
+                    raise LgdFileError({"file": unknown})
+                existing = {d.lgd_code: d for d in District.objects.select_related("state")}
+                for r in rows:
+                    where = f"line {r.line}"
+                    state = states[r.state_lgd_code]
+                    district = existing.get(r.lgd_code)
+                    if district is None:
+                        slug = unique_slug(District, state, r.lgd_name, r.lgd_code)
+                        District.objects.create(
+                            lgd_code=r.lgd_code,
+                            state=state,
+                            lgd_name=r.lgd_name,
+                            name=display_name(r.lgd_name),
+                            slug=slug,
+                        )
+                        report.created.append(f"{r.lgd_code} {r.lgd_name} ({state.code})")
+                        continue
+                    changed = []
+                    if district.state_id != state.pk:
+                        if district.agencies.exists():
+                            raise LgdFileError(
+                                {
+                                    "file": [
+                                        f"line {r.line}: district {r.lgd_code} {district.name} moves "
+                                        f"from {district.state.code} to {state.code} but has agencies; "
+                                        "move them to a district of their State first"
+                                    ]
+                                }
+                            )
+                        moved = f"{r.lgd_code} {district.name}: {district.state.code} -> {state.code}"
+                        # The slug is unique within a State: keep it unless the new State has it.
+                        slug = unique_slug(District, state, district.slug, r.lgd_code)
+                        if slug != district.slug:
+                            moved += f" (slug {district.slug} -> {slug})"
+                            district.slug = slug
+                            changed.append("slug")
+                        report.moved.append(moved)
+                        district.state = state
+                        changed.append("state")
+                    if district.lgd_name != r.lgd_name:
+                        report.renamed.append(f"{r.lgd_code} {district.lgd_name} -> {r.lgd_name}")
+                        district.lgd_name = r.lgd_name
+                        district.name = display_name(r.lgd_name)
+                        changed += ["lgd_name", "name"]
+                    if district.retired_at is not None:
+                        report.reinstated.append(f"{r.lgd_code} {district.name} ({state.code})")
+                        district.retired_at = None
+                        district.successor = None
+                        changed += ["retired_at", "successor"]
+                    if changed:
+                        district.save(update_fields=changed)
+                    else:
+                        report.unchanged += 1
+                listed = {r.lgd_code for r in rows}
+                for code, district in sorted(existing.items()):
+                    if code not in listed and district.retired_at is None:
+                        report.missing.append(f"{code} {district.name} ({district.state.code})")
+                        if retire_missing:
+                            from django.utils import timezone
 
-                        district.retired_at = timezone.localdate()
-                        district.save(update_fields=["retired_at"])
-                        report.retired.append(f"{code} {district.name}")
-        record(
-            "geography.import_lgd",
-            actor=actor,
-            via="cli",
-            object_type="lgd",
-            object_repr=path.name,
-            detail={
-                "kind": kind,
-                **{k: len(v) if isinstance(v, list) else v for k, v in report.__dict__.items()},
-            },
-        )
-        if dry_run:
-            transaction.set_rollback(True)
+                            where = f"retiring district {code} {district.name}"
+                            district.retired_at = timezone.localdate()
+                            district.save(update_fields=["retired_at"])
+                            report.retired.append(f"{code} {district.name}")
+            where = "recording the import in the audit log"
+            record(
+                "geography.import_lgd",
+                actor=actor,
+                via="cli",
+                object_type="lgd",
+                object_repr=path.name,
+                detail={
+                    "kind": kind,
+                    **{k: len(v) if isinstance(v, list) else v for k, v in report.__dict__.items()},
+                },
+            )
+            if dry_run:
+                transaction.set_rollback(True)
+    except DatabaseError as exc:
+        raise LgdFileError(
+            {"file": [f"{where}: the database refused the change, nothing was written: {exc}"]}
+        ) from None
     return report

@@ -40,6 +40,22 @@ class Perm(StrEnum):
     VIEW_OVERSIGHT = "view_oversight"
 
 
+PERM_LABELS: dict[Perm, str] = {
+    Perm.VIEW_DIRECTORY: "Read the directory of agencies",
+    Perm.OPEN_ADMIN: "Open the administration pages",
+    Perm.MANAGE_AGENCIES: "Add and change agencies",
+    Perm.MANAGE_USERS: "Add and change users",
+    Perm.MANAGE_API_KEYS: "Create and revoke API keys",
+    Perm.MANAGE_GEOGRAPHY: "Add, rename and retire districts",
+    Perm.VIEW_AUDIT: "Read the audit trail",
+    Perm.POST_ALERT: "Post alerts",
+    Perm.REVISE_ALERT: "Revise, cancel and resolve alerts",
+    Perm.ACKNOWLEDGE: "Acknowledge and respond to alerts",
+    Perm.VIEW_ALL_ALERTS: "Read every alert",
+    Perm.VIEW_OVERSIGHT: "See participation and compliance figures",
+}
+
+
 class Scope(StrEnum):
     NONE = "none"
     AGENCY = "agency"
@@ -155,7 +171,11 @@ def may_act_on(user: Any, perm: Perm, agency: Agency | None) -> bool:
 
 
 def may_grant_role(user: Any, role: str) -> bool:
-    if getattr(user, "is_superuser", False):
+    """May `user` give `role` to someone (or change someone who holds it)? An inactive or anonymous
+    user may give nothing, superuser or not."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
         return True
     if not has_perm(user, Perm.MANAGE_USERS):
         return False

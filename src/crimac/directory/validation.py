@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from crimac.directory.choices import (
     DISTRICT_KINDS,
@@ -64,6 +65,11 @@ def check_agency(agency: Agency) -> None:
             errors.add("district", f"{district.name} is in {district.state.name}, not in {state.name}")
         if district.retired_at is not None and agency.active:
             errors.add("district", f"{district.name} is retired; choose its successor district")
+    if agency.contact_email:
+        try:
+            validate_email(agency.contact_email)
+        except ValidationError:
+            errors.add("contact_email", "must be an e-mail address")
     if agency.latitude is not None and not (6 <= agency.latitude <= 38):
         errors.add("latitude", "must lie within India (6 to 38 degrees north)")
     if agency.longitude is not None and not (68 <= agency.longitude <= 98):

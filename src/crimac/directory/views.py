@@ -21,7 +21,7 @@ from crimac.audit.models import Outcome
 from crimac.directory import actions
 from crimac.directory.choices import AgencyKind
 from crimac.directory.models import Agency, ApiKey, State
-from crimac.directory.permissions import Perm, Scope, has_perm, scope_filter, scope_of
+from crimac.directory.permissions import PERM_LABELS, Perm, Scope, has_perm, scope_filter, scope_of
 
 
 class LoginView(auth_views.LoginView):
@@ -60,7 +60,7 @@ class LogoutView(auth_views.LogoutView):
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     agency = Agency.objects.select_related("parent", "state", "district").get(pk=user.agency_id)
-    perms = [(p, scope_of(user, p)) for p in Perm if scope_of(user, p) != Scope.NONE]
+    perms = [(PERM_LABELS[p], scope_of(user, p)) for p in Perm if scope_of(user, p) != Scope.NONE]
     return render(request, "directory/home.html", {"agency": agency, "perms": perms})
 
 
