@@ -86,7 +86,9 @@ def main() -> int:
         }
         sqlite_env["CRIMAC_BROWSER"] = "1" if browser else "0"
         # The Redis tests run with the PostgreSQL suite, which has CRIMAC_REDIS_URL set.
-        code = run_suite("SQLite", sqlite_env, ["-m", "not redis" if browser else "not redis and not browser"])
+        code = run_suite(
+            "SQLite", sqlite_env, ["-m", "not redis" if browser else "not redis and not browser"]
+        )
         results["SQLite"] = "passed" if code == 0 else f"FAILED (exit {code})"
         failed |= code != 0
         if not browser:

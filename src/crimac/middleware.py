@@ -7,7 +7,6 @@ No legitimate field holds one. Uploaded files are not inspected: binary files ma
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
