@@ -16,8 +16,9 @@ COMMANDS = {
     "createadmin": "create an administrator account",
     "apikey": "create, list and revoke agencies' API keys",
     "import-lgd": "apply a newer LGD States or Districts export",
+    "expire-alerts": "mark published alerts past their expiry as expired (run from a timer)",
 }
-ALIASES = {"import-lgd": "import_lgd"}
+ALIASES = {"import-lgd": "import_lgd", "expire-alerts": "expire_alerts"}
 
 
 def usage() -> str:

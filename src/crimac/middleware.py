@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 MESSAGE = "text must not contain NUL (\\u0000) characters"
@@ -36,7 +37,14 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        where = _has_nul(request)
+        try:
+            where = _has_nul(request)
+        except RequestDataTooBig:
+            if request.path.startswith("/api/"):
+                from crimac.api.problems import problem
+
+                return problem(request, 413, "the request body is too large")
+            return HttpResponse("Request too large.", status=413, content_type="text/plain; charset=utf-8")
         if where is None:
             return self.get_response(request)
         from crimac.audit.actions import record

@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("directory/", include("crimac.directory.urls")),
+    path("alerts/", include("crimac.alerts.urls")),
     path("admin/login/", views.LoginView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

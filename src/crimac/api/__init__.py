@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -80,15 +81,27 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem(request, 413, "the request body is too large")
+
+
+@api.exception_handler(RawPostDataException)
+def _unreadable_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    return problem(request, 415, "send this endpoint a JSON body (Content-Type: application/json)")
+
+
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return server_error(request, exc)
 
 
 def _register_routers(target: NinjaAPI) -> None:
+    from crimac.alerts.api import router as alerts_router
     from crimac.directory.api import router as directory_router
 
     target.add_router("", directory_router)
+    target.add_router("", alerts_router)
 
 
 _register_routers(api)

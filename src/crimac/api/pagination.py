@@ -7,7 +7,6 @@ import base64
 import binascii
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -30,9 +29,12 @@ def encode_cursor(value: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
+        value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise BadCursor() from None
+    if not value or not value.isprintable():
+        raise BadCursor()
+    return value
 
 
 def check_limit(limit: int) -> int:
@@ -68,5 +70,5 @@ def keyset_page(
         params = request.GET.copy()
         params["cursor"] = encode_cursor(str(getattr(rows[-1], key)))
         params["limit"] = str(limit)
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     return {"count": total, "next": next_url, "results": [serialise(r) for r in rows]}

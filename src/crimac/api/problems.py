@@ -17,6 +17,9 @@ from django.http import HttpRequest, HttpResponse
 log = logging.getLogger("crimac.api")
 
 CONTENT_TYPE = "application/problem+json"
+# Handlers take their query filters as one schema parameter with this name (`filters:
+# Query[...]`); error locations then read ("query", "filters", "kind"): the name is dropped.
+QUERY_SCHEMA_PARAM = "filters"
 
 TITLES = {
     400: "Bad request",
@@ -26,6 +29,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Payload too large",
+    415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal error",
@@ -81,8 +85,9 @@ def from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for err in errors:
         loc = list(err.get("loc", ()))
         location = str(loc[0]) if loc else "body"
-        rest = loc[1:]
-        if location == "body" and len(rest) > 1:
+        rest = list(loc[1:])
+        named_schema = location == "body" or (location == "query" and rest[:1] == [QUERY_SCHEMA_PARAM])
+        if named_schema and len(rest) > 1:
             rest = rest[1:]
         elif location == "body" and len(rest) == 1 and err.get("type") == "missing":
             rest = []

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from crimac.api.auth import caller
@@ -104,7 +104,7 @@ class AgencyFilters(Strict):
 
 
 def _resolve_agency(ref: str) -> Agency:
-    lookup = Q(pk=int(ref)) if ref.isdigit() else Q(code=ref.upper())
+    lookup = Q(pk=int(ref)) if ref.isascii() and ref.isdigit() else Q(code=ref.upper())
     agency = Agency.objects.select_related("parent", "state", "district").filter(lookup).first()
     if agency is None:
         raise Http404
@@ -219,13 +219,13 @@ def _apply(agency: Agency, data: dict[str, Any]) -> None:
 
 
 @router.post("/agencies", response={201: AgencyOut}, summary="Create an agency")
-def create_agency(request: HttpRequest, payload: AgencyIn) -> tuple[int, dict[str, Any]]:
+def create_agency(request: HttpRequest, payload: AgencyIn) -> Status[dict[str, Any]]:
     if not has_perm(caller(request), Perm.MANAGE_AGENCIES):
         raise actions.deny("agency.create", actor=caller(request), request=request, code=payload.code)
     agency = Agency()
     _apply(agency, payload.model_dump())
     actions.save_agency(agency, actor=caller(request), request=request)
-    return 201, agency_out(agency)
+    return Status(201, agency_out(agency))
 
 
 @router.patch("/agencies/{ref}", response=AgencyOut, summary="Change an agency")
@@ -396,14 +396,14 @@ def list_apikeys(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/apikeys", response={201: ApiKeyCreated}, summary="Create an API key (shown once)")
-def create_apikey(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, dict[str, Any]]:
+def create_apikey(request: HttpRequest, payload: ApiKeyIn) -> Status[dict[str, Any]]:
     _require(request, Perm.MANAGE_API_KEYS, "apikey.create")
     try:
         agency = _resolve_agency(payload.agency)
     except Http404:
         raise ValidationError({"agency": [f"unknown agency {payload.agency!r}"]}) from None
     new = actions.create_api_key(agency, payload.name, actor=caller(request), request=request)
-    return 201, {**apikey_out(new.key), "key": new.raw}
+    return Status(201, {**apikey_out(new.key), "key": new.raw})
 
 
 @router.delete("/apikeys/{key_id}", response=ApiKeyOut, summary="Revoke an API key")

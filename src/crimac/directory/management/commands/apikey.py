@@ -12,7 +12,7 @@ from crimac.directory.models import Agency, ApiKey
 def find_agency(ref: str) -> Agency:
     agency = (
         Agency.objects.filter(pk=int(ref)).first()
-        if ref.isdigit()
+        if ref.isascii() and ref.isdigit()
         else Agency.objects.filter(code=ref.upper()).first()
     )
     if agency is None:

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         ref = opts["agency"]
         agency = (
             Agency.objects.filter(pk=int(ref)).first()
-            if ref.isdigit()
+            if ref.isascii() and ref.isdigit()
             else Agency.objects.filter(code=ref.upper()).first()
         )
         if agency is None:

@@ -1,0 +1,197 @@
+"""The alert, its audience as written, its revisions, and the reference-number sequences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from crimac.alerts.choices import (
+    CATEGORY_BY_VALUE,
+    CATEGORY_CHOICES,
+    ActionRequested,
+    AudienceKind,
+    HandlingCode,
+    Outcome,
+    Priority,
+    Status,
+)
+
+
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def visible_to(self, user: Any) -> AlertQuerySet:
+        """What `user` may read. The one place that decides; every read goes through it.
+
+        - a draft: its originating agency only;
+        - otherwise: the originating agency and every agency above it; every agency its
+          audience reaches; analysts within their jurisdiction (national analysts: all).
+        """
+        from crimac.directory.permissions import Perm, Scope, scope_of
+
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        agency = user.agency
+        own: Q = Q(origin_agency_id=agency.pk)
+        above = Q(origin_agency__path__startswith=agency.path)
+        audience = Exists(
+            AudienceEntry.objects.filter(alert=OuterRef("pk")).filter(AudienceEntry.reaching(agency))
+        )
+        published: Any = ~Q(status="draft") & (above | audience)
+        analyst = scope_of(user, Perm.VIEW_ALL_ALERTS)
+        if analyst == Scope.NATIONAL:
+            published = ~Q(status="draft")
+        elif analyst == Scope.STATE:
+            published = published | (
+                ~Q(status="draft")
+                & (Q(origin_agency__state_id=agency.state_id) | Q(state_id=agency.state_id))
+            )
+        return self.filter(own | published)
+
+    def published(self) -> AlertQuerySet:
+        return self.exclude(status=Status.DRAFT)
+
+
+class Alert(models.Model):
+    reference = models.CharField(max_length=20, unique=True, help_text="e.g. DL-2026-000123")
+    origin_agency = models.ForeignKey(
+        "directory.Agency", on_delete=models.PROTECT, related_name="alerts_originated"
+    )
+    origin_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=32, choices=CATEGORY_CHOICES, db_index=True)
+    title = models.CharField(max_length=200)
+    narrative = models.TextField(blank=True)
+    priority = models.CharField(max_length=12, choices=Priority.choices, db_index=True)
+    action_requested = models.CharField(max_length=24, choices=ActionRequested.choices)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField()
+    state = models.ForeignKey("directory.State", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        "directory.District", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    station = models.ForeignKey(
+        "directory.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(max_length=300, blank=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    fir_number = models.CharField(max_length=40, blank=True)
+    fir_date = models.DateField(null=True, blank=True)
+    handling_code = models.CharField(max_length=2, choices=HandlingCode.choices, default=HandlingCode.H0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    revision = models.PositiveIntegerField(default=1)
+    missing_trafficking_sections = models.BooleanField(
+        default=False, help_text="a trafficking alert citing none of the trafficking sections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "reported_at"]),
+            models.Index(fields=["district", "reported_at"]),
+            models.Index(fields=["origin_agency", "reported_at"]),
+            models.Index(fields=["category", "reported_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def category_info(self) -> Any:
+        return CATEGORY_BY_VALUE.get(self.category)
+
+    def category_label(self) -> str:
+        info = CATEGORY_BY_VALUE.get(self.category)
+        return info.label if info else self.category
+
+
+class AudienceEntry(models.Model):
+    """One term of an alert's audience as written: national, a State, a district, an agency or
+    an agency kind (optionally within one State). "States bordering the incident State" is kept
+    as written and also expanded into State entries (`derived=True`) when the alert is saved.
+    Dissemination resolves these into deliveries; until then visibility reads them directly.
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="audience")
+    kind = models.CharField(max_length=20, choices=AudienceKind.choices)
+    state = models.ForeignKey(
+        "directory.State", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        "directory.District", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "directory.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency_kind = models.CharField(max_length=32, blank=True)
+    derived = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "state"]),
+            models.Index(fields=["kind", "district"]),
+            models.Index(fields=["kind", "agency"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.state_id or self.district_id or self.agency_id or self.agency_kind}"
+
+    @staticmethod
+    def reaching(agency: Any) -> Q:
+        """Entries whose audience includes `agency`."""
+        q = Q(kind=AudienceKind.NATIONAL) | Q(kind=AudienceKind.AGENCY, agency_id=agency.pk)
+        q |= Q(kind=AudienceKind.AGENCY_KIND, agency_kind=agency.kind) & (
+            Q(state__isnull=True) | Q(state_id=agency.state_id)
+        )
+        if agency.state_id is not None:
+            q |= Q(kind=AudienceKind.STATE, state_id=agency.state_id)
+        if agency.district_id is not None:
+            q |= Q(kind=AudienceKind.DISTRICT, district_id=agency.district_id)
+        return q
+
+
+class AlertRevision(models.Model):
+    """What the alert was after each change, and what changed. Never edited."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    event = models.CharField(max_length=16)
+    summary = models.TextField(blank=True)
+    changes = models.JSONField(default=dict)
+    snapshot = models.JSONField(default=dict)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "number", "event"], name="alert_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} r{self.number} {self.event}"
+
+
+class AlertSequence(models.Model):
+    """The last reference number used per (prefix, year): DL-2026-000123."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="alert_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
