@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from crimac.alerts import actions, attachments, idempotency
 from crimac.alerts.choices import CATEGORIES, Priority, Status
 from crimac.alerts.models import Alert, AlertRevision, Attachment, LegalSection
-from crimac.alerts.schemas import AlertCreate, AlertIn, AlertRevise, CancelIn, ResolveIn, Strict
+from crimac.alerts.schemas import AlertCreate, AlertIn, AlertRevise, CancelIn, Day, ResolveIn, Strict
 from crimac.alerts.serialise import alert_out, prefetch
 from crimac.api.auth import caller
 from crimac.api.pagination import check_limit
@@ -133,10 +133,10 @@ class AlertFilters(Strict):
     priority: list[str] | None = None
     status: list[str] | None = None
     state: str | None = Field(None, description="State/UT code of the place")
-    district: int | None = Field(None, description="LGD district code of the place")
+    district: int | None = Field(None, ge=1, le=2**31 - 1, description="LGD district code of the place")
     origin: str | None = Field(None, description="code of the originating agency")
-    reported_from: date | None = Field(None, alias="from")
-    reported_to: date | None = Field(None, alias="to")
+    reported_from: Day | None = Field(None, alias="from")
+    reported_to: Day | None = Field(None, alias="to")
     limit: int = 50
     cursor: str | None = None
 
@@ -197,8 +197,11 @@ def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
         at, pk = raw.rsplit("|", 1)
-        return datetime.fromisoformat(at), int(pk)
-    except (ValueError, binascii.Error, UnicodeError):
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None or not 1900 <= when.year <= 2100:
+            raise ValueError(at)
+        return when, int(pk)
+    except (ValueError, OverflowError, binascii.Error, UnicodeError):
         raise HttpError(400, "cursor is not one this server gave out; start again without it") from None
 
 
@@ -306,7 +309,10 @@ def create_bulk(request: HttpRequest, payload: BulkIn) -> Any:
                 parsed.append(AlertIn.model_validate(item))
             except PydanticValidationError as exc:
                 errs = from_pydantic([{**e, "loc": ("body", "payload", *e["loc"])} for e in exc.errors()])
-                parsed.append({e["field"]: [e["message"]] for e in errs})
+                by_field: dict[str, list[str]] = {}
+                for e in errs:
+                    by_field.setdefault(e["field"], []).append(e["message"])
+                parsed.append(by_field)
         results = actions.create_many(parsed, actor=user, publish=payload.publish, request=request)
         items = []
         for r in results:

@@ -25,13 +25,26 @@ from crimac.alerts.choices import (
 )
 from crimac.directory.choices import AgencyKind
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
 
 def _aware(value: datetime) -> datetime:
-    """A time without a zone (a browser's datetime-local) is read in the server's time zone."""
+    """A time without a zone (a browser's datetime-local) is read in the server's time zone.
+    Years outside 1900-2100 are typing mistakes, and cannot all be converted to UTC."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+def _sane_date(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
 When = Annotated[datetime, AfterValidator(_aware)]
+Day = Annotated[date, AfterValidator(_sane_date)]
+LgdCode = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 def _choice(values: list[str]) -> object:
@@ -61,8 +74,8 @@ class PersonIn(Strict):
     gender: GenderLit = "unknown"  # type: ignore[valid-type]
     age_min: int | None = Field(None, ge=0, le=120)
     age_max: int | None = Field(None, ge=0, le=120)
-    birth_date_from: date | None = None
-    birth_date_to: date | None = None
+    birth_date_from: Day | None = None
+    birth_date_to: Day | None = None
     height_cm_min: int | None = Field(None, ge=30, le=250)
     height_cm_max: int | None = Field(None, ge=30, le=250)
     build: BuildLit = "unknown"  # type: ignore[valid-type]
@@ -105,7 +118,7 @@ class AudienceIn(Strict):
 
     national: bool = False
     states: list[str] = Field(default_factory=list, max_length=40, description="State/UT codes, e.g. DL")
-    districts: list[int] = Field(default_factory=list, max_length=800, description="LGD district codes")
+    districts: list[LgdCode] = Field(default_factory=list, max_length=800, description="LGD district codes")
     agencies: list[str] = Field(default_factory=list, max_length=500, description="agency codes")
     agency_kinds: list[AgencyKindLit] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
     agency_kinds_in_states: list[str] = Field(
@@ -134,14 +147,14 @@ class AlertIn(Strict):
     occurred_at: When | None = None
     reported_at: When | None = Field(None, description="default: now")
     state: str | None = Field(None, description="State/UT code of the place; default: the agency's")
-    district: int | None = Field(None, description="LGD district code of the place")
+    district: LgdCode | None = Field(None, description="LGD district code of the place")
     station: str | None = Field(None, description="code of the police station of the place")
     address: str = Field("", max_length=300)
     latitude: Decimal | None = Field(None, ge=6, le=38, max_digits=8, decimal_places=5)
     longitude: Decimal | None = Field(None, ge=68, le=98, max_digits=8, decimal_places=5)
     sections: list[str] = Field(default_factory=list, max_length=30, description="e.g. 'IPC 370', 'BNS 143'")
     fir_number: str = Field("", max_length=40)
-    fir_date: date | None = None
+    fir_date: Day | None = None
     handling_code: HandlingLit = "H0"  # type: ignore[valid-type]
     expires_at: When | None = None
     audience: AudienceIn | None = Field(None, description="default: the incident's State")
@@ -172,14 +185,14 @@ class AlertRevise(Strict):
     action_requested: ActionLit | None = None  # type: ignore[valid-type]
     occurred_at: When | None = None
     state: str | None = None
-    district: int | None = None
+    district: LgdCode | None = None
     station: str | None = None
     address: str | None = Field(None, max_length=300)
     latitude: Decimal | None = Field(None, ge=6, le=38, max_digits=8, decimal_places=5)
     longitude: Decimal | None = Field(None, ge=68, le=98, max_digits=8, decimal_places=5)
     sections: list[str] | None = Field(None, max_length=30)
     fir_number: str | None = Field(None, max_length=40)
-    fir_date: date | None = None
+    fir_date: Day | None = None
     handling_code: HandlingLit | None = None  # type: ignore[valid-type]
     expires_at: When | None = None
     audience: AudienceIn | None = None

@@ -95,7 +95,7 @@ def _field_error(field: str, message: str) -> ValidationError:
 class AgencyFilters(Strict):
     kind: list[AgencyKindLiteral] | None = Field(None, description="one or more agency kinds")  # type: ignore[valid-type]
     state: str | None = Field(None, description="two-letter State/UT code, e.g. DL")
-    district: int | None = Field(None, description="LGD district code")
+    district: int | None = Field(None, ge=1, le=2**31 - 1, description="LGD district code")
     parent: str | None = Field(None, description="id or code of the parent agency")
     active: bool | None = None
     q: str | None = Field(None, max_length=100, description="words in the name or code")
@@ -162,7 +162,7 @@ class AgencyIn(Strict):
     kind: AgencyKindLiteral  # type: ignore[valid-type]
     parent: str | None = Field(None, description="id or code of the agency it reports to")
     state: str | None = Field(None, description="two-letter State/UT code")
-    district: int | None = Field(None, description="LGD district code")
+    district: int | None = Field(None, ge=1, le=2**31 - 1, description="LGD district code")
     latitude: Decimal | None = Field(None, max_digits=8, decimal_places=5)
     longitude: Decimal | None = Field(None, max_digits=8, decimal_places=5)
     contact_phone: str = Field("", max_length=32)
@@ -174,7 +174,7 @@ class AgencyPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     parent: str | None = None
     state: str | None = None
-    district: int | None = None
+    district: int | None = Field(None, ge=1, le=2**31 - 1)
     latitude: Decimal | None = Field(None, max_digits=8, decimal_places=5)
     longitude: Decimal | None = Field(None, max_digits=8, decimal_places=5)
     contact_phone: str | None = Field(None, max_length=32)
