@@ -64,6 +64,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         demo.create_logins()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_data() -> None:
+    """Alerts keep States, borders and sections per process for a minute; a test that changes
+    them must not see another test's copy."""
+    from crimac.alerts.actions import forget_reference_data
+
+    forget_reference_data()
+
+
 @pytest.fixture
 def user_named(db: Any) -> Any:
     from crimac.directory.models import User

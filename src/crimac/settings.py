@@ -86,7 +86,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = config.env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'crimac.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DATABASE_URL.startswith("sqlite") else 60)
+# Under ASGI each request runs in a thread of its own, so Django's persistent connections
+# (CONN_MAX_AGE) are never reused and pile up until PostgreSQL refuses new clients. PostgreSQL
+# connections come from a pool per process instead.
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at BEGIN, so
     # two writers queue on busy_timeout instead of failing with "database is locked" mid-way.
@@ -96,6 +99,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     _db["TEST"] = {"NAME": config.env_str("TEST_SQLITE_NAME") or None}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": config.env_int("DB_POOL_MIN", 2),
+        "max_size": config.env_int("DB_POOL_MAX", 10),
+        "timeout": 10,
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,13 +10,13 @@ normalised, rules applied) or raises ValidationError with a field path per probl
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crimac.alerts import hooks, normalise
@@ -57,21 +57,54 @@ CLOCK_SKEW = timedelta(minutes=5)
 # --- looking things up once ---------------------------------------------------------------------
 
 
+REFERENCE_TTL_SECONDS = 60
+
+
+@dataclass
+class _Reference:
+    """States, land borders and the section catalogue: read by every alert, changed by an
+    administrator a few times a year. Kept per process for a minute."""
+
+    loaded_at: float
+    states: dict[str, State]
+    sections: dict[tuple[str, str], LegalSection]
+    borders: dict[int, list[State]]
+
+
+_reference: _Reference | None = None
+
+
+def reference_data() -> _Reference:
+    global _reference
+    now = time.monotonic()
+    if _reference is None or now - _reference.loaded_at > REFERENCE_TTL_SECONDS:
+        states = {s.code: s for s in State.objects.all()}
+        by_pk = {s.pk: s for s in states.values()}
+        borders: dict[int, list[State]] = {}
+        for state_id, neighbour_id in StateBorder.objects.values_list("state_id", "neighbour_id"):
+            borders.setdefault(state_id, []).append(by_pk[neighbour_id])
+        sections = {(s.code, s.section): s for s in LegalSection.objects.select_related("counterpart")}
+        _reference = _Reference(now, states, sections, borders)
+    return _reference
+
+
+def forget_reference_data() -> None:
+    """Drop the per-process copy (tests, and after changing States or the catalogue)."""
+    global _reference
+    _reference = None
+
+
 class Lookup:
     """Caches the directory and catalogue rows that alerts name, so a bulk request of 500 alerts
     costs a few queries rather than thousands."""
 
     def __init__(self) -> None:
-        self._states: dict[str, State | None] | None = None
+        self._ref = reference_data()
         self._districts: dict[int, District | None] = {}
         self._agencies: dict[str, Agency | None] = {}
-        self._sections: dict[tuple[str, str], LegalSection] | None = None
-        self._borders: dict[int, list[State]] | None = None
 
     def state(self, code: str) -> State | None:
-        if self._states is None:
-            self._states = {s.code: s for s in State.objects.all()}
-        return self._states.get(code.upper())
+        return self._ref.states.get(code.upper())
 
     def district(self, lgd_code: int) -> District | None:
         if lgd_code not in self._districts:
@@ -105,18 +138,10 @@ class Lookup:
                 self._agencies[code] = found.get(code)
 
     def section(self, code: str, section: str) -> LegalSection | None:
-        if self._sections is None:
-            self._sections = {
-                (s.code, s.section): s for s in LegalSection.objects.select_related("counterpart")
-            }
-        return self._sections.get((code, section))
+        return self._ref.sections.get((code, section))
 
     def bordering(self, state: State) -> list[State]:
-        if self._borders is None:
-            self._borders = {}
-            for b in StateBorder.objects.select_related("neighbour"):
-                self._borders.setdefault(b.state_id, []).append(b.neighbour)
-        return sorted(self._borders.get(state.pk, []), key=lambda s: s.code)
+        return sorted(self._ref.borders.get(state.pk, []), key=lambda s: s.code)
 
 
 # --- checking -----------------------------------------------------------------------------------
@@ -449,19 +474,32 @@ def reference_prefix(agency: Agency) -> str:
 def allocate_references(prefix: str, year: int, count: int) -> list[str]:
     """Take `count` consecutive numbers of (prefix, year). Call inside the write's transaction:
     the sequence row stays locked until commit, so numbers are never given twice."""
-    updated = AlertSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + count)
-    if not updated:
+    table = AlertSequence._meta.db_table
+    sql = f"UPDATE {table} SET last = last + %s WHERE prefix = %s AND year = %s RETURNING last"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, prefix, year])
+        row = cursor.fetchone()
+    if row is None:
         try:
             with transaction.atomic():
                 AlertSequence.objects.create(prefix=prefix, year=year, last=count)
+            row = (count,)
         except IntegrityError:
-            AlertSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + count)
-    last = AlertSequence.objects.get(prefix=prefix, year=year).last
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [count, prefix, year])
+                row = cursor.fetchone()
+    last = int(row[0])
     return [f"{prefix}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
 def _insert(
-    items: list[Checked], *, actor: Any, publish: bool, request: HttpRequest | None, via: str
+    items: list[Checked],
+    *,
+    actor: Any,
+    publish: bool,
+    request: HttpRequest | None,
+    via: str,
+    backdate: bool = False,
 ) -> None:
     """Insert checked alerts with their subjects, first revision and audit rows.
     Precondition: inside a transaction."""
@@ -476,7 +514,8 @@ def _insert(
             item.alert.reference = ref
     for item in items:
         item.alert.status = Status.PUBLISHED if publish else Status.DRAFT
-        item.alert.published_at = now if publish else None
+        published = item.alert.reported_at if backdate else now
+        item.alert.published_at = published if publish else None
     Alert.objects.bulk_create([i.alert for i in items])
     children: dict[type, list[Any]] = {Person: [], Vehicle: [], Phone: [], Identifier: [], AudienceEntry: []}
     citations = []
@@ -561,10 +600,12 @@ def create_many(
     publish: bool = True,
     request: HttpRequest | None = None,
     via: str = "",
+    backdate: bool = False,
 ) -> list[BulkResult]:
     """Create many alerts: each is all-or-nothing on its own; the good ones are inserted together.
 
     `items` holds parsed alerts, or the field errors an item already failed its schema with.
+    `backdate` (demo and historical loads): each alert counts as published when it was reported.
     """
     require_post(actor, request)
     lookup = Lookup()
@@ -591,7 +632,7 @@ def create_many(
         good.append(checked)
     if good:
         with transaction.atomic():
-            _insert(good, actor=actor, publish=publish, request=request, via=via)
+            _insert(good, actor=actor, publish=publish, request=request, via=via, backdate=backdate)
     return results
 
 

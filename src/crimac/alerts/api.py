@@ -96,11 +96,15 @@ def out(alert: Alert, request: HttpRequest, warnings: list[dict[str, str]] | Non
     data = alert_out(alert)
     data["attachments"] = [attachment_out(a, alert) for a in alert.attachments.all()]
     data["warnings"] = warnings or []
-    data["links"] = {
+    data["links"] = links(alert)
+    return data
+
+
+def links(alert: Alert) -> dict[str, str]:
+    return {
         "self": reverse("api:get_alert", kwargs={"ref": alert.reference}),
         "page": reverse("alerts:detail", kwargs={"ref": alert.reference}),
     }
-    return data
 
 
 def attachment_out(a: Attachment, alert: Alert) -> dict[str, Any]:
@@ -261,8 +265,12 @@ def create(request: HttpRequest, payload: AlertCreate) -> Any:
     def handler() -> tuple[int, Any]:
         data = AlertIn.model_validate(payload.model_dump(exclude={"publish"}))
         checked = actions.create_alert(data, actor=user, publish=payload.publish, request=request)
-        alert = prefetch(Alert.objects).get(pk=checked.alert.pk)
-        return 201, out(prefetch_attachments(alert), request, checked.warnings)
+        # The alert was just written from these objects: answer from them, not a re-read.
+        body = checked.snapshot()
+        body["attachments"] = []
+        body["warnings"] = checked.warnings
+        body["links"] = links(checked.alert)
+        return 201, body
 
     status, body, replayed = idempotency.run(
         request, endpoint="alerts.create", agency_id=user.agency_id, handler=handler
