@@ -69,8 +69,10 @@ def _fresh_reference_data() -> None:
     """Alerts keep States, borders and sections per process for a minute; a test that changes
     them must not see another test's copy."""
     from crimac.alerts.actions import forget_reference_data
+    from crimac.dissemination import resolution
 
     forget_reference_data()
+    resolution._index = None
 
 
 @pytest.fixture
@@ -213,7 +215,7 @@ def running_crimac(tmp: Path, *demo_args: str) -> Iterator[LiveCrimac]:
 @pytest.fixture(scope="session")
 def live_crimac(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrimac]:
     """`crimac serve` on a free loopback port with its own migrated database and demo directory."""
-    with running_crimac(tmp_path_factory.mktemp("live"), "--per-district", "1") as live:
+    with running_crimac(tmp_path_factory.mktemp("live"), "--per-district", "1", "--alerts", "0") as live:
         yield live
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "crimac.audit",
     "crimac.directory",
     "crimac.alerts",
+    "crimac.dissemination",
     "django_htmx",
 ]
 
@@ -79,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crimac.directory.context_processors.navigation",
+                "crimac.context_processors.navigation",
             ],
         },
     },

@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("directory/", include("crimac.directory.urls")),
     path("alerts/", include("crimac.alerts.urls")),
+    path("inbox/", include("crimac.dissemination.urls")),
     path("admin/login/", views.LoginView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -17,7 +17,7 @@ STATIONS = 16361
 
 
 def test_demo_at_national_scale_pages_through_every_agency(tmp_path: Path) -> None:
-    with running_crimac(tmp_path, "--stations", str(STATIONS)) as live:
+    with running_crimac(tmp_path, "--stations", str(STATIONS), "--alerts", "0") as live:
         key = live.crimac("apikey", "create", "--agency", "NCRB", "--name", "scale test").stdout.strip()
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=live.base_url, headers=headers, timeout=30) as http:

@@ -112,7 +112,7 @@ def test_unknown_state_for_districts_is_a_404_problem(nodal: Client) -> None:
         ("active=maybe", "active", "boolean"),
         ("limit=abc", "limit", "integer"),
         ("q=" + "x" * 101, "q", "100"),
-        ("district=99999999999999999999999", "district", "99999999999999999999999"),
+        ("district=99999999999999999999999", "district", "less than or equal to 2147483647"),
         ("parent=99999999999999999999999", "parent", "99999999999999999999999"),
     ],
 )

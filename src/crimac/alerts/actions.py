@@ -344,8 +344,14 @@ def _check_sections(cited: list[str], lookup: Lookup, errors: Errors) -> list[Le
 
 
 def _check_audience(
-    audience: AudienceIn | None, state: State | None, lookup: Lookup, errors: Errors
+    audience: AudienceIn | None,
+    state: State | None,
+    lookup: Lookup,
+    errors: Errors,
+    named_before: frozenset[str] = frozenset(),
 ) -> list[AudienceEntry]:
+    """`named_before`: agencies the alert already names. A revision may keep one that has since
+    been deactivated (it simply receives nothing new); only newly named agencies must be active."""
     if audience is None or audience.is_empty():
         return [AudienceEntry(kind=AudienceKind.STATE, state=state)] if state else []
     entries: list[AudienceEntry] = []
@@ -367,7 +373,7 @@ def _check_audience(
     lookup.prefetch_agencies(set(audience.agencies))
     for i, code in enumerate(audience.agencies):
         agency = lookup.agency(code)
-        if agency is None or not agency.active:
+        if agency is None or (not agency.active and agency.code not in named_before):
             errors.add(f"audience.agencies.{i}", f"unknown or inactive agency {code!r}")
         else:
             entries.append(AudienceEntry(kind=AudienceKind.AGENCY, agency=agency))
@@ -393,7 +399,12 @@ def _check_audience(
 
 
 def check_alert(
-    data: AlertIn, *, actor: Any, lookup: Lookup | None = None, now: datetime | None = None
+    data: AlertIn,
+    *,
+    actor: Any,
+    lookup: Lookup | None = None,
+    now: datetime | None = None,
+    named_before: frozenset[str] = frozenset(),
 ) -> Checked:
     """Validate and resolve a new alert. Raises ValidationError naming every bad field."""
     lookup = lookup or Lookup()
@@ -424,7 +435,7 @@ def check_alert(
         phones=_check_phones(data.phones, errors),
         identifiers=_check_identifiers(data.identifiers, errors),
         sections=_check_sections(data.sections, lookup, errors),
-        audience=_check_audience(data.audience, getattr(alert, "state", None), lookup, errors),
+        audience=_check_audience(data.audience, getattr(alert, "state", None), lookup, errors, named_before),
     )
     errors.raise_if_any()
     _flag_trafficking(checked)
@@ -631,9 +642,32 @@ def create_many(
         results.append(BulkResult(index, checked=checked))
         good.append(checked)
     if good:
-        with transaction.atomic():
-            _insert(good, actor=actor, publish=publish, request=request, via=via, backdate=backdate)
+        try:
+            with transaction.atomic():
+                _insert(good, actor=actor, publish=publish, request=request, via=via, backdate=backdate)
+        except ValidationError:
+            # A subscriber refused one of them (e.g. its audience reaches no agency): insert them
+            # one by one so that each succeeds or fails on its own.
+            by_alert = {id(r.checked): r for r in results if r.checked is not None}
+            for one in good:
+                _unsave(one)
+                try:
+                    with transaction.atomic():
+                        _insert(
+                            [one], actor=actor, publish=publish, request=request, via=via, backdate=backdate
+                        )
+                except ValidationError as exc:
+                    _unsave(one)
+                    result = by_alert[id(one)]
+                    result.checked, result.errors = None, exc.message_dict
     return results
+
+
+def _unsave(item: Checked) -> None:
+    """Forget the ids a rolled-back insert gave the objects, so they can be inserted again."""
+    item.alert.pk = None
+    for obj in [*item.persons, *item.vehicles, *item.phones, *item.identifiers, *item.audience]:
+        obj.pk = None
 
 
 # --- changing an alert --------------------------------------------------------------------------
@@ -715,7 +749,8 @@ def revise_alert(
         before = _snapshot(_current(current))
         given = data.model_dump(exclude_unset=True)
         merged = _merged_input(before, given, current)
-        checked = check_alert(merged, actor=_origin_actor(current, actor))
+        named = frozenset(e.agency.code for e in current.audience.all() if e.agency is not None)
+        checked = check_alert(merged, actor=_origin_actor(current, actor), named_before=named)
         checked.alert.origin_agency, checked.alert.origin_user = current.origin_agency, current.origin_user
         checked.alert.reported_at = current.reported_at
         checked.alert.reference = current.reference

@@ -1,8 +1,14 @@
 """A plain registry of callbacks that other apps (dissemination, matching) subscribe to.
 
-Actions call `emit(...)` inside their transaction; the callbacks run after commit, receive ids
-(never ORM objects), and a failing callback is logged without undoing the alert, which is
-already committed.
+Actions call `emit(...)` inside their transaction. Two phases:
+
+- `in_transaction=True`: the callback runs at once, inside the alert's transaction, and may raise
+  (a ValidationError refuses the whole write). Dissemination writes its delivery rows here, so
+  an alert is never committed without them.
+- otherwise the callback runs after commit; a failing one is logged without undoing the alert,
+  which is already committed.
+
+Callbacks receive ids, never ORM objects.
 """
 
 from __future__ import annotations
@@ -30,25 +36,30 @@ class AlertEvent:
 
 Callback = Callable[[AlertEvent], None]
 _registry: dict[str, list[Callback]] = {name: [] for name in EVENTS}
+_in_transaction: dict[str, list[Callback]] = {name: [] for name in EVENTS}
 
 
-def subscribe(event: EventName, callback: Callback) -> None:
-    if event not in _registry:
+def subscribe(event: EventName, callback: Callback, *, in_transaction: bool = False) -> None:
+    registry = _in_transaction if in_transaction else _registry
+    if event not in registry:
         raise ValueError(f"unknown alert event {event!r}")
-    if callback not in _registry[event]:
-        _registry[event].append(callback)
+    if callback not in registry[event]:
+        registry[event].append(callback)
 
 
 def unsubscribe(event: EventName, callback: Callback) -> None:
-    if callback in _registry.get(event, []):
-        _registry[event].remove(callback)
+    for registry in (_registry, _in_transaction):
+        if callback in registry.get(event, []):
+            registry[event].remove(callback)
 
 
 def emit(
     event: EventName, alert_ids: list[int], *, actor_id: int | None, revision: int | None = None
 ) -> None:
-    """Schedule the event's callbacks for after the current transaction commits."""
+    """Run the event's in-transaction callbacks now; schedule the others for after commit."""
     payload = AlertEvent(event, tuple(alert_ids), actor_id, revision)
+    for callback in list(_in_transaction[event]):
+        callback(payload)
 
     def run() -> None:
         for callback in list(_registry[event]):

@@ -99,8 +99,10 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers(target: NinjaAPI) -> None:
     from crimac.alerts.api import router as alerts_router
     from crimac.directory.api import router as directory_router
+    from crimac.dissemination.api import router as dissemination_router
 
     target.add_router("", directory_router)
+    target.add_router("", dissemination_router)
     target.add_router("", alerts_router)
 
 

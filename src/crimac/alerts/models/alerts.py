@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,20 @@ from crimac.alerts.choices import (
 )
 
 
+def _audience_as_written(agency: Any) -> Any:
+    return Exists(AudienceEntry.objects.filter(alert=OuterRef("pk")).filter(AudienceEntry.reaching(agency)))
+
+
+# Which published alerts reach an agency: the audience as written, until dissemination (which
+# resolves audiences into deliveries) installs its own rule with `set_audience_rule`.
+_audience_rule: Callable[[Any], Any] = _audience_as_written
+
+
+def set_audience_rule(rule: Callable[[Any], Any]) -> None:
+    global _audience_rule
+    _audience_rule = rule
+
+
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: Any) -> AlertQuerySet:
         """What `user` may read. The one place that decides; every read goes through it.
@@ -35,9 +50,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         agency = user.agency
         own: Q = Q(origin_agency_id=agency.pk)
         above = Q(origin_agency__path__startswith=agency.path)
-        audience = Exists(
-            AudienceEntry.objects.filter(alert=OuterRef("pk")).filter(AudienceEntry.reaching(agency))
-        )
+        audience = _audience_rule(agency)
         published: Any = ~Q(status="draft") & (above | audience)
         analyst = scope_of(user, Perm.VIEW_ALL_ALERTS)
         if analyst == Scope.NATIONAL:

@@ -1,4 +1,4 @@
-"""The navigation every page shows. Later features add their entries here."""
+"""The navigation every page shows. Project-level (like urls.py), so it may name every app."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [("Home", reverse("home")), ("Alerts", reverse("alerts:list"))]
+    from crimac.dissemination.models import Delivery
+
+    unacknowledged = Delivery.objects.filter(agency_id=user.agency_id, acknowledged_at__isnull=True).count()
+    items = [
+        ("Home", reverse("home")),
+        (f"Inbox ({unacknowledged})" if unacknowledged else "Inbox", reverse("dissemination:inbox")),
+        ("Alerts", reverse("alerts:list")),
+    ]
     if has_perm(user, Perm.POST_ALERT):
         items.append(("Post an alert", reverse("alerts:new")))
     items.append(("Directory", reverse("directory:agencies")))

@@ -1,0 +1,16 @@
+from django.db import models
+
+
+class ResponseOutcome(models.TextChoices):
+    SIGHTED = "sighted", "Sighted"
+    DETAINED = "detained", "Detained"
+    TRACED = "traced", "Traced"
+    RECOVERED = "recovered", "Recovered"
+    NO_TRACE = "no_trace", "No trace"
+    NOT_RELEVANT = "not_relevant", "Not relevant"
+
+
+# A response with one of these claims a hit: the originator is asked to confirm it.
+HIT_OUTCOMES = frozenset(
+    {ResponseOutcome.SIGHTED, ResponseOutcome.DETAINED, ResponseOutcome.TRACED, ResponseOutcome.RECOVERED}
+)

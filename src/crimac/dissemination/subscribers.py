@@ -1,0 +1,79 @@
+"""What dissemination does when an alert is published, revised, cancelled or resolved.
+
+These run inside the alert's transaction (`hooks.subscribe(..., in_transaction=True)`): the
+delivery rows commit with the alert or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from crimac.alerts import hooks
+from crimac.alerts.choices import ack_deadline
+from crimac.alerts.models import Alert, AudienceEntry
+from crimac.dissemination.models import Delivery
+from crimac.dissemination.resolution import resolve
+
+NOBODY = (
+    "the audience resolves to no active agency: name a State, district, agency or kind that has "
+    "units in the directory"
+)
+
+
+def deliver(event: hooks.AlertEvent) -> None:
+    """Write one delivery per recipient agency; for revisions, add new recipients and bring
+    every earlier recipient up to the new revision. Nobody is dropped."""
+    now = timezone.now()
+    alerts = {a.pk: a for a in Alert.objects.filter(pk__in=event.alert_ids)}
+    entries: dict[int, list[AudienceEntry]] = defaultdict(list)
+    for entry in AudienceEntry.objects.filter(alert_id__in=event.alert_ids):
+        entries[entry.alert_id].append(entry)
+    existing: dict[int, set[int]] = defaultdict(set)
+    if event.event != "published" or any(a.revision > 1 for a in alerts.values()):
+        for alert_id, agency_id in Delivery.objects.filter(alert_id__in=event.alert_ids).values_list(
+            "alert_id", "agency_id"
+        ):
+            existing[alert_id].add(agency_id)
+    new_rows = []
+    for alert_id in event.alert_ids:
+        alert = alerts[alert_id]
+        recipients = resolve(entries[alert_id]) if event.event in {"published", "revised"} else {}
+        if event.event == "published" and not recipients and not existing[alert_id]:
+            raise ValidationError({"audience": [NOBODY]})
+        # A backdated (historical) alert counts as delivered when it was published.
+        delivered = alert.published_at if event.event == "published" and alert.published_at else now
+        deadline = delivered + ack_deadline(alert.priority)
+        new_rows += [
+            Delivery(
+                alert_id=alert_id,
+                agency_id=agency_id,
+                reason=reason,
+                revision=alert.revision,
+                created_at=delivered,
+                updated_at=delivered,
+                deadline=deadline,
+            )
+            for agency_id, reason in recipients.items()
+            if agency_id not in existing[alert_id]
+        ]
+        if existing[alert_id]:
+            Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
+    Delivery.objects.bulk_create(new_rows, batch_size=5000)
+
+
+def delivered_to(agency: Any) -> Exists:
+    """The visibility rule dissemination gives alerts: an alert delivered to the agency."""
+    return Exists(Delivery.objects.filter(alert=OuterRef("pk"), agency=agency))
+
+
+def connect() -> None:
+    from crimac.alerts.models import alerts as alert_models
+
+    for name in ("published", "revised", "cancelled", "resolved"):
+        hooks.subscribe(name, deliver, in_transaction=True)
+    alert_models.set_audience_rule(delivered_to)
