@@ -26,9 +26,10 @@ from crimac.alerts.schemas import AlertCreate, AlertIn, AlertRevise, CancelIn, D
 from crimac.alerts.serialise import alert_out, prefetch
 from crimac.api.auth import caller
 from crimac.api.pagination import check_limit
-from crimac.api.problems import from_pydantic
+from crimac.api.problems import from_pydantic, invalid
 from crimac.audit.actions import record
-from crimac.directory.models import Agency, District, State
+from crimac.directory.api import district_filter, state_filter
+from crimac.directory.models import Agency
 
 router = Router(tags=["alerts"])
 
@@ -145,12 +146,6 @@ class AlertFilters(Strict):
     cursor: str | None = None
 
 
-def _query_error(field: str, message: str) -> Exception:
-    from ninja.errors import ValidationError as NinjaValidationError
-
-    return NinjaValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
-
-
 def filter_alerts(qs: Any, f: Any) -> Any:
     """Apply list filters (shared by the API and the list page). Raises field errors."""
     from crimac.alerts.choices import CATEGORY_BY_VALUE
@@ -164,25 +159,19 @@ def filter_alerts(qs: Any, f: Any) -> Any:
         if values:
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise _query_error(name, f"unknown {name} {bad[0]!r}")
+                raise invalid("query", name, f"unknown {name} {bad[0]!r}")
             qs = qs.filter(**{f"{name}__in": values})
     if f.state:
-        state = State.objects.filter(code=f.state.upper()).first()
-        if state is None:
-            raise _query_error("state", f"unknown State/UT code {f.state!r}")
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=state_filter(f.state))
     if f.district is not None:
-        district = District.objects.filter(lgd_code=f.district).first()
-        if district is None:
-            raise _query_error("district", f"unknown LGD district code {f.district}")
-        qs = qs.filter(district=district)
+        qs = qs.filter(district=district_filter(f.district))
     if f.origin:
         agency = Agency.objects.filter(code=f.origin.upper()).first()
         if agency is None:
-            raise _query_error("origin", f"unknown agency {f.origin!r}")
+            raise invalid("query", "origin", f"unknown agency {f.origin!r}")
         qs = qs.filter(origin_agency=agency)
     if f.reported_from and f.reported_to and f.reported_from > f.reported_to:
-        raise _query_error("to", "the period ends before it starts")
+        raise invalid("query", "to", "the period ends before it starts")
     tz = timezone.get_current_timezone()
     if f.reported_from:
         qs = qs.filter(reported_at__gte=datetime.combine(f.reported_from, time.min, tz))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from ninja.errors import HttpError
 
 from crimac.alerts.models import IdempotencyRecord
+from crimac.api.problems import invalid
 
 HEADER = "Idempotency-Key"
 
@@ -29,12 +30,6 @@ HEADER = "Idempotency-Key"
 class Replay(Exception):
     def __init__(self, status: int, body: Any) -> None:
         self.status, self.body = status, body
-
-
-def _header_error(message: str) -> Exception:
-    from ninja.errors import ValidationError as NinjaValidationError
-
-    return NinjaValidationError([{"loc": ("header", HEADER), "msg": message, "type": "value_error"}])
 
 
 def run(
@@ -46,7 +41,7 @@ def run(
         status, body = handler()
         return status, body, False
     if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise _header_error("must be 1 to 200 printable characters")
+        raise invalid("header", HEADER, "must be 1 to 200 printable characters")
     digest = hashlib.sha256(request.body).hexdigest()
 
     def existing() -> tuple[int, Any, bool] | None:
@@ -54,9 +49,11 @@ def run(
         if record is None:
             return None
         if record.expires_at <= timezone.now():
-            raise _header_error("this key has expired; send the request with a new key")
+            raise invalid("header", HEADER, "this key has expired; send the request with a new key")
         if record.request_hash != digest or record.endpoint != endpoint:
-            raise _header_error("this key was already used with a different request; use a new key")
+            raise invalid(
+                "header", HEADER, "this key was already used with a different request; use a new key"
+            )
         return record.status, record.response, True
 
     if (found := existing()) is not None:

@@ -39,11 +39,9 @@ def decode_cursor(cursor: str) -> str:
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        from ninja.errors import ValidationError
+        from crimac.api.problems import invalid
 
-        raise ValidationError(
-            [{"loc": ("query", "limit"), "msg": f"must be between 1 and {MAX_LIMIT}", "type": "value_error"}]
-        )
+        raise invalid("query", "limit", f"must be between 1 and {MAX_LIMIT}")
     return limit
 
 

@@ -78,6 +78,14 @@ def problem(
     return response
 
 
+def invalid(location: str, field: str, message: str) -> Exception:
+    """A field error in the query, a header or the path, answered like a body validation error
+    (422 with the field path)."""
+    from ninja.errors import ValidationError
+
+    return ValidationError([{"loc": (location, field), "msg": message, "type": "value_error"}])
+
+
 def from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ninja's error locations look like ("body", "payload", "persons", 0, "name") or
     ("query", "kind"): the first part is where, the second (for bodies) the handler's parameter."""

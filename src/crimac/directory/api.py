@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from crimac.api.auth import caller
 from crimac.api.pagination import DEFAULT_LIMIT, keyset_page
+from crimac.api.problems import invalid
 from crimac.directory import actions
 from crimac.directory.choices import AgencyKind
 from crimac.directory.models import Agency, ApiKey, District, State
@@ -103,6 +104,22 @@ class AgencyFilters(Strict):
     cursor: str | None = None
 
 
+def state_filter(code: str) -> State:
+    """The State a `state=` query names, or a 422 naming the field."""
+    state = State.objects.filter(code=code.upper()).first()
+    if state is None:
+        raise invalid("query", "state", f"unknown State/UT code {code!r}")
+    return state
+
+
+def district_filter(lgd_code: int) -> District:
+    """The district a `district=` query names (LGD code), or a 422 naming the field."""
+    district = District.objects.filter(lgd_code=lgd_code).first()
+    if district is None:
+        raise invalid("query", "district", f"unknown LGD district code {lgd_code}")
+    return district
+
+
 def _resolve_agency(ref: str) -> Agency:
     lookup = Q(pk=int(ref)) if ref.isascii() and ref.isdigit() else Q(code=ref.upper())
     agency = Agency.objects.select_related("parent", "state", "district").filter(lookup).first()
@@ -117,20 +134,14 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> dict[s
     if filters.kind:
         qs = qs.filter(kind__in=filters.kind)
     if filters.state:
-        state = State.objects.filter(code=filters.state.upper()).first()
-        if state is None:
-            raise _query_error("state", f"unknown State/UT code {filters.state!r}")
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=state_filter(filters.state))
     if filters.district is not None:
-        district = District.objects.filter(lgd_code=filters.district).first()
-        if district is None:
-            raise _query_error("district", f"unknown LGD district code {filters.district}")
-        qs = qs.filter(district=district)
+        qs = qs.filter(district=district_filter(filters.district))
     if filters.parent:
         try:
             parent = _resolve_agency(filters.parent)
         except Http404:
-            raise _query_error("parent", f"unknown agency {filters.parent!r}") from None
+            raise invalid("query", "parent", f"unknown agency {filters.parent!r}") from None
         qs = qs.filter(parent=parent)
     if filters.active is not None:
         qs = qs.filter(active=filters.active)
@@ -140,12 +151,6 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> dict[s
     return keyset_page(
         request, qs, key="code", limit=filters.limit, cursor=filters.cursor, serialise=agency_out
     )
-
-
-def _query_error(field: str, message: str) -> Exception:
-    from ninja.errors import ValidationError as NinjaValidationError
-
-    return NinjaValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
 
 
 @router.get("/agencies/{ref}", response=AgencyOut, summary="One agency, by id or code")

@@ -16,6 +16,7 @@ from crimac.alerts.api import get_visible
 from crimac.alerts.choices import CATEGORY_BY_VALUE, Priority
 from crimac.api.auth import caller
 from crimac.api.pagination import check_limit
+from crimac.api.problems import invalid
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
 from crimac.dissemination import actions
@@ -55,12 +56,6 @@ def _cursor(value: str | None) -> int:
 
 def encode(delivery_id: int) -> str:
     return base64.urlsafe_b64encode(f"d{delivery_id}".encode()).decode().rstrip("=")
-
-
-def _query_error(field: str, message: str) -> Exception:
-    from ninja.errors import ValidationError
-
-    return ValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
 
 
 def delivery_out(d: Delivery) -> dict[str, Any]:
@@ -103,11 +98,11 @@ def inbox(request: HttpRequest, filters: Query[InboxFilters]) -> dict[str, Any]:
         qs = qs.filter(acknowledged_at__isnull=True)
     if filters.priority:
         if bad := [p for p in filters.priority if p not in Priority.values]:
-            raise _query_error("priority", f"unknown priority {bad[0]!r}")
+            raise invalid("query", "priority", f"unknown priority {bad[0]!r}")
         qs = qs.filter(alert__priority__in=filters.priority)
     if filters.category:
         if bad := [c for c in filters.category if c not in CATEGORY_BY_VALUE]:
-            raise _query_error("category", f"unknown category {bad[0]!r}")
+            raise invalid("query", "category", f"unknown category {bad[0]!r}")
         qs = qs.filter(alert__category__in=filters.category)
     rows = list(qs[: filters.limit + 1])
     more = len(rows) > filters.limit
