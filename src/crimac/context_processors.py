@@ -13,7 +13,7 @@ from crimac.directory.permissions import Perm, has_perm
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": []}
+        return {"nav": [], "feed_cursor": None}
     from crimac.dissemination.models import Delivery
 
     unacknowledged = Delivery.objects.filter(agency_id=user.agency_id, acknowledged_at__isnull=True).count()
@@ -29,4 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("API keys", reverse("directory:apikeys")))
     if has_perm(user, Perm.OPEN_ADMIN):
         items.append(("Administration", reverse("admin:index")))
-    return {"nav": items}
+    from crimac.dissemination.feed import events_for
+
+    # The live feed starts after the newest event this agency already has.
+    feed_cursor = events_for(user.agency).order_by("-id").values_list("id", flat=True).first() or 0
+    return {"nav": items, "feed_cursor": feed_cursor}

@@ -1,5 +1,9 @@
-"""WebSocket routes. Dissemination adds `/ws/feed`."""
+"""WebSocket routes."""
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from crimac.dissemination.consumers import FeedConsumer
+
+websocket_urlpatterns: list[Any] = [path("ws/feed", FeedConsumer.as_asgi())]

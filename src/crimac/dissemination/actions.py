@@ -13,6 +13,7 @@ from crimac.alerts.models import Alert
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
 from crimac.directory.permissions import Perm, has_perm
+from crimac.dissemination import feed
 from crimac.dissemination.choices import HIT_OUTCOMES, ResponseOutcome
 from crimac.dissemination.models import Delivery, Response
 
@@ -39,6 +40,16 @@ def access_delivery(alert: Alert, *, actor: Any, action: str, request: HttpReque
     return delivery
 
 
+def _receipt(alert: Alert, actor: Any, delivery: Delivery) -> dict[str, Any]:
+    assert delivery.acknowledged_at is not None
+    return {
+        "reference": alert.reference,
+        "agency": actor.agency.code,
+        "by": actor.username,
+        "seconds_to_acknowledge": (delivery.acknowledged_at - delivery.created_at).total_seconds(),
+    }
+
+
 def acknowledge(alert: Alert, *, actor: Any, request: HttpRequest | None = None, via: str = "") -> Delivery:
     """Acknowledge receipt for the actor's agency. A second acknowledgement changes nothing."""
     delivery = access_delivery(alert, actor=actor, action="alert.acknowledge", request=request)
@@ -48,6 +59,7 @@ def acknowledge(alert: Alert, *, actor: Any, request: HttpRequest | None = None,
             delivery.acknowledged_at = timezone.now()
             delivery.acknowledged_by = actor
             delivery.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            feed.record_receipt(alert, "acknowledged", actor.agency, _receipt(alert, actor, delivery))
             record(
                 "alert.acknowledge",
                 actor=actor,
@@ -69,11 +81,11 @@ def respond(
     via: str = "",
 ) -> Response:
     """Report back to the originator. Responding also acknowledges."""
+    delivery = access_delivery(alert, actor=actor, action="alert.respond", request=request)
     if outcome not in ResponseOutcome.values:
         raise ValidationError({"outcome": [f"must be one of: {', '.join(ResponseOutcome.values)}"]})
     if len(message) > 2000:
         raise ValidationError({"message": ["at most 2,000 characters"]})
-    delivery = access_delivery(alert, actor=actor, action="alert.respond", request=request)
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.acknowledged_at is None:
@@ -89,6 +101,8 @@ def respond(
             message=message,
             claims_hit=outcome in HIT_OUTCOMES,
         )
+        extra = {"outcome": outcome, "message": message, "claims_hit": response.claims_hit}
+        feed.record_receipt(alert, "responded", actor.agency, _receipt(alert, actor, delivery) | extra)
         record(
             "alert.respond",
             actor=actor,

@@ -52,3 +52,31 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.agency_id} {self.outcome}"
+
+
+class FeedEvent(models.Model):
+    """What the live feed sends, kept so a reconnecting client resumes from its cursor (the id).
+
+    One row per event, not per recipient: `audience` says who gets it ("recipients" of the
+    alert's deliveries, or its "originator" agency), and `feed.events_for(agency)` applies it.
+    """
+
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="feed_events")
+    kind = models.CharField(max_length=20)
+    audience = models.CharField(max_length=12)
+    agency = models.ForeignKey(
+        "directory.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the agency that acknowledged or responded",
+    )
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind} {self.alert_id}"

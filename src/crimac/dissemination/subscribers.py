@@ -16,6 +16,7 @@ from django.utils import timezone
 from crimac.alerts import hooks
 from crimac.alerts.choices import ack_deadline
 from crimac.alerts.models import Alert, AudienceEntry
+from crimac.dissemination import feed
 from crimac.dissemination.models import Delivery
 from crimac.dissemination.resolution import resolve
 
@@ -29,7 +30,9 @@ def deliver(event: hooks.AlertEvent) -> None:
     """Write one delivery per recipient agency; for revisions, add new recipients and bring
     every earlier recipient up to the new revision. Nobody is dropped."""
     now = timezone.now()
-    alerts = {a.pk: a for a in Alert.objects.filter(pk__in=event.alert_ids)}
+    alerts = {
+        a.pk: a for a in Alert.objects.select_related("origin_agency", "state").filter(pk__in=event.alert_ids)
+    }
     entries: dict[int, list[AudienceEntry]] = defaultdict(list)
     for entry in AudienceEntry.objects.filter(alert_id__in=event.alert_ids):
         entries[entry.alert_id].append(entry)
@@ -63,6 +66,7 @@ def deliver(event: hooks.AlertEvent) -> None:
         ]
         if existing[alert_id]:
             Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
+        feed.record_alert_event(alert, event.event)
     Delivery.objects.bulk_create(new_rows, batch_size=5000)
 
 
