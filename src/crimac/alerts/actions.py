@@ -160,6 +160,10 @@ class Checked:
     audience: list[AudienceEntry] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
 
+    def children(self) -> list[Any]:
+        """The rows inserted with the alert that point at it (citations are made from `sections`)."""
+        return [*self.persons, *self.vehicles, *self.phones, *self.identifiers, *self.audience]
+
     def snapshot(self) -> dict[str, Any]:
         return alert_dict(
             self.alert,
@@ -531,8 +535,7 @@ def _insert(
     children: dict[type, list[Any]] = {Person: [], Vehicle: [], Phone: [], Identifier: [], AudienceEntry: []}
     citations = []
     for item in items:
-        objs: list[Any] = [*item.persons, *item.vehicles, *item.phones, *item.identifiers, *item.audience]
-        for obj in objs:
+        for obj in item.children():
             obj.alert = item.alert
             children[type(obj)].append(obj)
         citations += [Citation(alert=item.alert, section=s, position=n) for n, s in enumerate(item.sections)]
@@ -666,7 +669,7 @@ def create_many(
 def _unsave(item: Checked) -> None:
     """Forget the ids a rolled-back insert gave the objects, so they can be inserted again."""
     item.alert.pk = None
-    for obj in [*item.persons, *item.vehicles, *item.phones, *item.identifiers, *item.audience]:
+    for obj in item.children():
         obj.pk = None
 
 

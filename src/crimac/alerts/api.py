@@ -3,8 +3,6 @@ attachments, and the catalogues (categories, legal sections)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, time
 from typing import Any
 
@@ -15,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja import Status as Answer
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticValidationError
 
@@ -25,7 +22,7 @@ from crimac.alerts.models import Alert, AlertRevision, Attachment, LegalSection
 from crimac.alerts.schemas import AlertCreate, AlertIn, AlertRevise, CancelIn, Day, ResolveIn, Strict
 from crimac.alerts.serialise import alert_out, prefetch
 from crimac.api.auth import caller
-from crimac.api.pagination import check_limit
+from crimac.api.pagination import BadCursor, check_limit, decode_cursor, encode_cursor
 from crimac.api.problems import from_pydantic, invalid
 from crimac.audit.actions import record
 from crimac.directory.api import district_filter, state_filter
@@ -126,6 +123,13 @@ def attachment_out(a: Attachment, alert: Alert) -> dict[str, Any]:
     }
 
 
+def fresh_out(
+    alert: Alert, request: HttpRequest, warnings: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The alert as it is now in the database (after an action changed it), serialised."""
+    return out(prefetch_attachments(prefetch(Alert.objects).get(pk=alert.pk)), request, warnings)
+
+
 def prefetch_attachments(alert: Alert) -> Alert:
     from django.db.models import prefetch_related_objects
 
@@ -181,21 +185,19 @@ def filter_alerts(qs: Any, f: Any) -> Any:
 
 
 def _encode(alert: Alert) -> str:
-    return (
-        base64.urlsafe_b64encode(f"{alert.reported_at.isoformat()}|{alert.pk}".encode()).decode().rstrip("=")
-    )
+    return encode_cursor(f"{alert.reported_at.isoformat()}|{alert.pk}")
 
 
 def _decode(cursor: str) -> tuple[datetime, int]:
+    raw = decode_cursor(cursor)
     try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
         at, pk = raw.rsplit("|", 1)
         when = datetime.fromisoformat(at)
         if when.tzinfo is None or not 1900 <= when.year <= 2100:
             raise ValueError(at)
         return when, int(pk)
-    except (ValueError, OverflowError, binascii.Error, UnicodeError):
-        raise HttpError(400, "cursor is not one this server gave out; start again without it") from None
+    except (ValueError, OverflowError):
+        raise BadCursor() from None
 
 
 class AlertPage(Schema):
@@ -348,21 +350,21 @@ def get_alert(request: HttpRequest, ref: str) -> dict[str, Any]:
 def revise(request: HttpRequest, ref: str, payload: AlertRevise) -> dict[str, Any]:
     alert = get_visible(request, ref)
     checked = actions.revise_alert(alert, payload, actor=caller(request), request=request)
-    return out(prefetch_attachments(prefetch(Alert.objects).get(pk=alert.pk)), request, checked.warnings)
+    return fresh_out(alert, request, checked.warnings)
 
 
 @router.post("/alerts/{ref}/publish", response=dict, summary="Publish a draft")
 def publish(request: HttpRequest, ref: str) -> dict[str, Any]:
     alert = get_visible(request, ref)
     actions.publish_alert(alert, actor=caller(request), request=request)
-    return out(prefetch_attachments(prefetch(Alert.objects).get(pk=alert.pk)), request)
+    return fresh_out(alert, request)
 
 
 @router.post("/alerts/{ref}/cancel", response=dict, summary="Cancel an alert, saying why")
 def cancel(request: HttpRequest, ref: str, payload: CancelIn) -> dict[str, Any]:
     alert = get_visible(request, ref)
     actions.cancel_alert(alert, actor=caller(request), reason=payload.reason, request=request)
-    return out(prefetch_attachments(prefetch(Alert.objects).get(pk=alert.pk)), request)
+    return fresh_out(alert, request)
 
 
 @router.post("/alerts/{ref}/resolve", response=dict, summary="Resolve an alert with its outcome")
@@ -371,7 +373,7 @@ def resolve(request: HttpRequest, ref: str, payload: ResolveIn) -> dict[str, Any
     actions.resolve_alert(
         alert, actor=caller(request), outcome=payload.outcome, note=payload.note, request=request
     )
-    return out(prefetch_attachments(prefetch(Alert.objects).get(pk=alert.pk)), request)
+    return fresh_out(alert, request)
 
 
 # --- attachments --------------------------------------------------------------------------------

@@ -18,22 +18,25 @@ MAX_LIMIT = 500
 
 
 class BadCursor(HttpError):
-    def __init__(self) -> None:
-        super().__init__(400, "cursor is not one this server gave out; start again without it")
+    def __init__(self, field: str = "cursor") -> None:
+        super().__init__(400, f"{field}: not a cursor this server gave out; start again without it")
 
 
 def encode_cursor(value: str) -> str:
+    """Opaque to clients: url-safe base64 of `value`, without padding."""
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, field: str = "cursor") -> str:
+    """The value `encode_cursor` encoded, or a 400 naming `field` (callers parse what is inside,
+    raising BadCursor(field) when it is not theirs)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadCursor() from None
+        raise BadCursor(field) from None
     if not value or not value.isprintable():
-        raise BadCursor()
+        raise BadCursor(field)
     return value
 
 

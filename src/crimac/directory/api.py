@@ -121,8 +121,7 @@ def district_filter(lgd_code: int) -> District:
 
 
 def _resolve_agency(ref: str) -> Agency:
-    lookup = Q(pk=int(ref)) if ref.isascii() and ref.isdigit() else Q(code=ref.upper())
-    agency = Agency.objects.select_related("parent", "state", "district").filter(lookup).first()
+    agency = Agency.objects.by_ref(ref).select_related("parent", "state", "district").first()
     if agency is None:
         raise Http404
     return agency

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from django.http import Http404, HttpRequest
@@ -15,7 +13,7 @@ from crimac.alerts.actions import may_change
 from crimac.alerts.api import get_visible
 from crimac.alerts.choices import CATEGORY_BY_VALUE, Priority
 from crimac.api.auth import caller
-from crimac.api.pagination import check_limit
+from crimac.api.pagination import BadCursor, check_limit, decode_cursor, encode_cursor
 from crimac.api.problems import invalid
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
@@ -41,13 +39,10 @@ class InboxFilters(Strict):
 def _cursor(value: str | None) -> int:
     if not value:
         return 0
-    try:
-        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True).decode()
-        if not raw.startswith("d") or not raw[1:].isascii() or not raw[1:].isdigit():
-            raise ValueError(raw)
-        number = int(raw[1:])
-    except (ValueError, binascii.Error, UnicodeError):
-        raise HttpError(400, "after: not a cursor this server gave out; start again without it") from None
+    raw = decode_cursor(value, field="after")
+    if not raw.startswith("d") or not raw[1:].isascii() or not raw[1:].isdigit():
+        raise BadCursor("after")
+    number = int(raw[1:])
     latest = Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
     if number > latest:
         raise HttpError(400, "after: this cursor is from the future; start again without it")
@@ -55,7 +50,7 @@ def _cursor(value: str | None) -> int:
 
 
 def encode(delivery_id: int) -> str:
-    return base64.urlsafe_b64encode(f"d{delivery_id}".encode()).decode().rstrip("=")
+    return encode_cursor(f"d{delivery_id}")
 
 
 def delivery_out(d: Delivery) -> dict[str, Any]:

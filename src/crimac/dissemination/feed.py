@@ -75,11 +75,14 @@ def summary(alert: Alert) -> dict[str, Any]:
     ).model_dump()
 
 
-def record_alert_event(alert: Alert, kind: str) -> FeedEvent:
-    """Precondition: inside the transaction of the change; pushed after commit."""
-    event = FeedEvent.objects.create(alert=alert, kind=kind, audience="recipients", payload=summary(alert))
-    push_after_commit(event.pk)
-    return event
+def record_alert_events(alerts: list[Alert], kind: str) -> None:
+    """One event per alert, in one insert. Precondition: inside the transaction of the change;
+    the events are pushed after commit."""
+    events = FeedEvent.objects.bulk_create(
+        FeedEvent(alert=alert, kind=kind, audience="recipients", payload=summary(alert)) for alert in alerts
+    )
+    for event in events:
+        push_after_commit(event.pk)
 
 
 def record_receipt(alert: Alert, kind: str, agency: Any, payload: dict[str, Any]) -> FeedEvent:

@@ -66,8 +66,8 @@ def deliver(event: hooks.AlertEvent) -> None:
         ]
         if existing[alert_id]:
             Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
-        feed.record_alert_event(alert, event.event)
     Delivery.objects.bulk_create(new_rows, batch_size=5000)
+    feed.record_alert_events([alerts[alert_id] for alert_id in event.alert_ids], event.event)
 
 
 def delivered_to(agency: Any) -> Exists:

@@ -23,6 +23,10 @@ class AgencyQuerySet(models.QuerySet["Agency"]):
     def active(self) -> AgencyQuerySet:
         return self.filter(active=True)
 
+    def by_ref(self, ref: str) -> AgencyQuerySet:
+        """The agency a user or system names: by id (ASCII digits) or by code (any case)."""
+        return self.filter(pk=int(ref)) if ref.isascii() and ref.isdigit() else self.filter(code=ref.upper())
+
     def subtree(self, agency: Agency) -> AgencyQuerySet:
         """The agency and every agency below it."""
         return self.filter(path__startswith=agency.path)

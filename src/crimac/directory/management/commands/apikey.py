@@ -10,11 +10,7 @@ from crimac.directory.models import Agency, ApiKey
 
 
 def find_agency(ref: str) -> Agency:
-    agency = (
-        Agency.objects.filter(pk=int(ref)).first()
-        if ref.isascii() and ref.isdigit()
-        else Agency.objects.filter(code=ref.upper()).first()
-    )
+    agency = Agency.objects.by_ref(ref).first()
     if agency is None:
         raise CommandError(f"--agency: unknown agency {ref!r} (give its id or code)")
     return agency

@@ -25,11 +25,7 @@ class Command(BaseCommand):
         import os
 
         ref = opts["agency"]
-        agency = (
-            Agency.objects.filter(pk=int(ref)).first()
-            if ref.isascii() and ref.isdigit()
-            else Agency.objects.filter(code=ref.upper()).first()
-        )
+        agency = Agency.objects.by_ref(ref).first()
         if agency is None:
             raise CommandError(f"--agency: unknown agency {ref!r}")
         password = opts["password"] or os.environ.get("CRIMAC_ADMIN_PASSWORD")
