@@ -11,14 +11,24 @@ import sys
 
 COMMANDS = {
     "serve": "serve the web app and API (uvicorn; HTTP and WebSocket)",
+    "worker": "send e-mail, SMS and webhooks from the outbox; escalate and remind (runs in serve too)",
     "migrate": "create or update the database tables",
     "demo": "load a realistic demo directory and demo log-ins (not in production)",
     "createadmin": "create an administrator account",
     "apikey": "create, list and revoke agencies' API keys",
     "import-lgd": "apply a newer LGD States or Districts export",
     "expire-alerts": "mark published alerts past their expiry as expired (run from a timer)",
+    "eval-matching": "score person matching on a labelled JSONL file against two baselines",
+    "gen-names": "write a labelled JSONL file of realistic Indian name variants for eval-matching",
+    "report": "participation, timeliness and compliance reports (json, csv, html, pdf)",
+    "digest": "send the weekly digest of silent stations and unacknowledged alerts",
 }
-ALIASES = {"import-lgd": "import_lgd", "expire-alerts": "expire_alerts"}
+ALIASES = {
+    "import-lgd": "import_lgd",
+    "expire-alerts": "expire_alerts",
+    "eval-matching": "eval_matching",
+    "gen-names": "gen_names",
+}
 
 
 def usage() -> str:

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "crimac.directory",
     "crimac.alerts",
     "crimac.dissemination",
+    "crimac.matching",
+    "crimac.search",
+    "crimac.oversight",
     "django_htmx",
 ]
 

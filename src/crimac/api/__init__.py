@@ -100,10 +100,20 @@ def _register_routers(target: NinjaAPI) -> None:
     from crimac.alerts.api import router as alerts_router
     from crimac.directory.api import router as directory_router
     from crimac.dissemination.api import router as dissemination_router
+    from crimac.dissemination.api_channels import router as channels_router
+    from crimac.dissemination.api_subscriptions import router as subscriptions_router
+    from crimac.matching.api import router as matching_router
+    from crimac.oversight.api import router as oversight_router
+    from crimac.search.api import router as search_router
 
     target.add_router("", directory_router)
     target.add_router("", dissemination_router)
+    target.add_router("", channels_router)
+    target.add_router("", subscriptions_router)
     target.add_router("", alerts_router)
+    target.add_router("", matching_router)
+    target.add_router("", search_router)
+    target.add_router("", oversight_router)
 
 
 _register_routers(api)

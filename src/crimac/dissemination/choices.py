@@ -14,3 +14,25 @@ class ResponseOutcome(models.TextChoices):
 HIT_OUTCOMES = frozenset(
     {ResponseOutcome.SIGHTED, ResponseOutcome.DETAINED, ResponseOutcome.TRACED, ResponseOutcome.RECOVERED}
 )
+
+
+class Confirmation(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    NOT_CONFIRMED = "not_confirmed", "Not confirmed"
+
+
+class SubscriptionKind(models.TextChoices):
+    INCLUDE = "include", "Also send me"
+    MUTE = "mute", "Mute"
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+    SMS = "sms", "SMS"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DEAD = "dead", "Dead-lettered"

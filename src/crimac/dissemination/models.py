@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from crimac.dissemination.choices import ResponseOutcome
+from crimac.dissemination.choices import (
+    ChannelKind,
+    Confirmation,
+    OutboxStatus,
+    ResponseOutcome,
+    SubscriptionKind,
+)
 
 
 class Delivery(models.Model):
@@ -23,12 +29,17 @@ class Delivery(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    escalate_at = models.DateTimeField(
+        null=True, blank=True, help_text="when an unacknowledged delivery next climbs (none: never)"
+    )
+    escalation_level = models.PositiveSmallIntegerField(default=0, help_text="how often it has climbed")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "agency"], name="delivery_unique")]
         indexes = [
             models.Index(fields=["agency", "id"]),
             models.Index(fields=["agency", "acknowledged_at"]),
+            models.Index(fields=["escalate_at"], name="delivery_escalate_due"),
         ]
 
     def __str__(self) -> str:
@@ -46,6 +57,16 @@ class Response(models.Model):
     message = models.TextField(blank=True)
     claims_hit = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Hit confirmation (NCIC): a response claiming a hit asks the originator to confirm it.
+    confirm_by = models.DateTimeField(null=True, blank=True, help_text="the originator confirms by")
+    confirmation = models.CharField(max_length=16, choices=Confirmation.choices, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmation_note = models.TextField(blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["alert", "created_at", "id"]
@@ -80,3 +101,118 @@ class FeedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.kind} {self.alert_id}"
+
+
+class DeliveryRead(models.Model):
+    """One officer has opened one delivered alert (per-user unread counts)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["delivery", "user"], name="delivery_read_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} read by {self.user_id}"
+
+
+class Escalation(models.Model):
+    """An unacknowledged flash or immediate delivery climbing to the parent control room."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="escalations")
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="escalations")
+    from_agency = models.ForeignKey("directory.Agency", on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey("directory.Agency", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}: {self.from_agency_id} -> {self.to_agency_id}"
+
+
+class Subscription(models.Model):
+    """An agency or one officer asking for more than the default (include) or less (mute).
+
+    Empty category / priority / state mean "any". Flash and immediate alerts addressed to an
+    agency are never muted.
+    """
+
+    kind = models.CharField(max_length=8, choices=SubscriptionKind.choices)
+    agency = models.ForeignKey(
+        "directory.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    category = models.CharField(max_length=40, blank=True)
+    priority = models.CharField(max_length=16, blank=True)
+    state = models.ForeignKey(
+        "directory.State", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agency__isnull=False, user__isnull=True)
+                | models.Q(agency__isnull=True, user__isnull=False),
+                name="subscription_agency_xor_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.category or '*'}/{self.priority or '*'}/{self.state_id or '*'}"
+
+
+class Endpoint(models.Model):
+    """Where an agency also wants its alerts outside crimac: an e-mail address, a webhook, an SMS number."""
+
+    agency = models.ForeignKey("directory.Agency", on_delete=models.CASCADE, related_name="endpoints")
+    kind = models.CharField(max_length=8, choices=ChannelKind.choices)
+    target = models.CharField(max_length=500, help_text="address, https URL or E.164 number")
+    secret = models.CharField(max_length=128, blank=True, help_text="webhook signing secret")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.kind} {self.target}"
+
+
+class OutboxMessage(models.Model):
+    """One message to send through one endpoint, written with the event it tells of.
+
+    The worker claims due rows (SKIP LOCKED on PostgreSQL), sends, and records the attempt.
+    `key` travels with a webhook so a receiver can drop duplicates.
+    """
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="messages")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.CharField(max_length=32)
+    key = models.UUIDField(unique=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.event} {self.status}"

@@ -1,0 +1,7 @@
+"""The dissemination API: subscriptions."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["dissemination"])

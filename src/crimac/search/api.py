@@ -1,0 +1,7 @@
+"""The search part of the HTTP API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["search"])
