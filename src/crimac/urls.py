@@ -14,6 +14,8 @@ urlpatterns = [
     path("directory/", include("crimac.directory.urls")),
     path("alerts/", include("crimac.alerts.urls")),
     path("inbox/", include("crimac.dissemination.urls")),
+    path("subscriptions/", include("crimac.dissemination.urls_subscriptions")),
+    path("channels/", include("crimac.dissemination.urls_channels")),
     path("matches/", include("crimac.matching.urls")),
     path("search/", include("crimac.search.urls")),
     path("oversight/", include("crimac.oversight.urls")),

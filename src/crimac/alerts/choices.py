@@ -178,6 +178,7 @@ class AudienceKind(models.TextChoices):
     AGENCY = "agency", "Named agencies"
     AGENCY_KIND = "agency_kind", "Agency kinds"
     BORDERING_STATES = "bordering_states", "States bordering the incident State"
+    RADIUS = "radius", "Agencies within a radius of the incident"
 
 
 class PersonRole(models.TextChoices):

@@ -56,6 +56,29 @@ class ReceiptEventOut(Strict):
     seconds_to_acknowledge: float | None = None
 
 
+NoticeKind = Literal["escalated", "hit_claimed", "hit_reminder", "hit_confirmed", "match", "delayed_inquiry"]
+
+
+class NoticeEventOut(Strict):
+    """Something that needs one agency's attention: an escalation reaching its control room (or
+    told to the originator), a hit to confirm, a reminder, a match with another alert."""
+
+    type: NoticeKind
+    cursor: int
+    reference: str
+    message: str
+    agency: str | None = None
+    level: int | None = None
+    deadline: str | None = None
+    related: str | None = None
+    related_origin: str | None = None
+    score: float | None = None
+    reasons: list[str] | None = None
+
+
+NOTICE_KINDS = frozenset(NoticeKind.__args__)  # type: ignore[attr-defined]
+
+
 class ErrorOut(Strict):
     type: Literal["error"]
     field: str
@@ -93,6 +116,22 @@ def record_receipt(alert: Alert, kind: str, agency: Any, payload: dict[str, Any]
     return event
 
 
+def record_notice(alert: Alert, kind: str, payload: dict[str, Any], *, to: Any = None) -> FeedEvent:
+    """A notice for agency `to`, or for the alert's originator when `to` is None. `payload` holds
+    NoticeEventOut's fields other than type and cursor (validated here, so a typo fails early).
+    Precondition: inside the transaction of the change; pushed after commit."""
+    NoticeEventOut(type=kind, cursor=0, **payload)  # type: ignore[arg-type]
+    event = FeedEvent.objects.create(
+        alert=alert,
+        kind=kind,
+        audience="originator" if to is None else "agency",
+        agency=to,
+        payload=payload,
+    )
+    push_after_commit(event.pk)
+    return event
+
+
 def push_after_commit(event_id: int) -> None:
     def push() -> None:
         layer = get_channel_layer()
@@ -104,11 +143,12 @@ def push_after_commit(event_id: int) -> None:
 
 def events_for(agency: Any) -> QuerySet[FeedEvent]:
     """The events an agency's feed carries: alerts delivered to it, receipts of its own alerts."""
-    delivered = Exists(Delivery.objects.filter(alert=OuterRef("alert"), agency=agency))
+    delivered = Exists(Delivery.objects.filter(alert=OuterRef("alert"), agency=agency, muted=False))
     return FeedEvent.objects.filter(
         Q(audience="recipients", alert__status__in=["published", "cancelled", "resolved", "expired"])
         & delivered
         | Q(audience="originator", alert__origin_agency=agency)
+        | Q(audience="agency", agency=agency)
     ).order_by("id")
 
 
@@ -116,4 +156,6 @@ def message(event: FeedEvent) -> dict[str, Any]:
     """The typed message for an event (validated: unknown fields are refused)."""
     if event.audience == "recipients":
         return AlertEventOut(type=event.kind, cursor=event.pk, alert=event.payload).model_dump()  # type: ignore[arg-type]
+    if event.kind in NOTICE_KINDS:
+        return NoticeEventOut(type=event.kind, cursor=event.pk, **event.payload).model_dump(exclude_none=True)  # type: ignore[arg-type]
     return ReceiptEventOut(type=event.kind, cursor=event.pk, **event.payload).model_dump(exclude_none=True)  # type: ignore[arg-type]

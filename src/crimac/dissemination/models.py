@@ -29,6 +29,9 @@ class Delivery(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    muted = models.BooleanField(
+        default=False, help_text="the agency muted alerts like this: no push, not counted unread"
+    )
     escalate_at = models.DateTimeField(
         null=True, blank=True, help_text="when an unacknowledged delivery next climbs (none: never)"
     )
@@ -79,7 +82,8 @@ class FeedEvent(models.Model):
     """What the live feed sends, kept so a reconnecting client resumes from its cursor (the id).
 
     One row per event, not per recipient: `audience` says who gets it ("recipients" of the
-    alert's deliveries, or its "originator" agency), and `feed.events_for(agency)` applies it.
+    alert's deliveries, its "originator" agency, or one "agency": `agency`), and
+    `feed.events_for(agency)` applies it.
     """
 
     alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="feed_events")
@@ -91,7 +95,7 @@ class FeedEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="the agency that acknowledged or responded",
+        help_text="the agency that acknowledged or responded; for audience 'agency', the recipient",
     )
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -50,6 +50,17 @@ def directory_index() -> DirectoryIndex:
     return _index
 
 
+@dataclass(frozen=True)
+class Recipient:
+    reason: str
+    muted: bool = False
+
+
+def recipients_for(alert: Any, entries: list[AudienceEntry]) -> dict[int, Recipient]:
+    """Who receives `alert`: its audience as written, plus subscriptions, less mutes."""
+    return {pk: Recipient(reason) for pk, reason in resolve(entries).items()}
+
+
 def resolve(entries: list[AudienceEntry]) -> dict[int, str]:
     """Recipient agency id -> the first audience term that reached it."""
     index = directory_index()

@@ -14,11 +14,14 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from crimac.alerts import hooks
-from crimac.alerts.choices import ack_deadline
+from crimac.alerts.choices import Priority, ack_deadline
 from crimac.alerts.models import Alert, AudienceEntry
-from crimac.dissemination import feed
+from crimac.dissemination import feed, outbox
 from crimac.dissemination.models import Delivery
-from crimac.dissemination.resolution import resolve
+from crimac.dissemination.resolution import recipients_for
+
+# Deliveries of these climb the hierarchy when nobody acknowledges them in time.
+ESCALATING = frozenset({Priority.FLASH, Priority.IMMEDIATE})
 
 NOBODY = (
     "the audience resolves to no active agency: name a State, district, agency or kind that has "
@@ -45,29 +48,35 @@ def deliver(event: hooks.AlertEvent) -> None:
     new_rows = []
     for alert_id in event.alert_ids:
         alert = alerts[alert_id]
-        recipients = resolve(entries[alert_id]) if event.event in {"published", "revised"} else {}
+        recipients = (
+            recipients_for(alert, entries[alert_id]) if event.event in {"published", "revised"} else {}
+        )
         if event.event == "published" and not recipients and not existing[alert_id]:
             raise ValidationError({"audience": [NOBODY]})
         # A backdated (historical) alert counts as delivered when it was published.
         delivered = alert.published_at if event.event == "published" and alert.published_at else now
         deadline = delivered + ack_deadline(alert.priority)
+        escalate_at = deadline if alert.priority in ESCALATING else None
         new_rows += [
             Delivery(
                 alert_id=alert_id,
                 agency_id=agency_id,
-                reason=reason,
+                reason=recipient.reason,
+                muted=recipient.muted,
                 revision=alert.revision,
                 created_at=delivered,
                 updated_at=delivered,
                 deadline=deadline,
+                escalate_at=None if recipient.muted else escalate_at,
             )
-            for agency_id, reason in recipients.items()
+            for agency_id, recipient in recipients.items()
             if agency_id not in existing[alert_id]
         ]
         if existing[alert_id]:
             Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
     Delivery.objects.bulk_create(new_rows, batch_size=5000)
     feed.record_alert_events([alerts[alert_id] for alert_id in event.alert_ids], event.event)
+    outbox.enqueue(event.event, list(event.alert_ids))
 
 
 def delivered_to(agency: Any) -> Exists:

@@ -148,6 +148,8 @@ class AudienceEntry(models.Model):
         "directory.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     agency_kind = models.CharField(max_length=32, blank=True)
+    radius_km = models.PositiveIntegerField(null=True, blank=True, help_text="for a radius term")
+    exclude = models.BooleanField(default=False, help_text="an exclusion: agencies this term reaches do not")
     derived = models.BooleanField(default=False)
 
     class Meta:
