@@ -19,7 +19,20 @@ from crimac.alerts.models import Alert, AudienceEntry
 from crimac.dissemination import feed, outbox
 from crimac.dissemination.models import Delivery
 from crimac.dissemination.resolution import recipients_for
+from crimac.fastinsert import insert_rows
 
+DELIVERY_COLUMNS = (
+    "alert",
+    "agency",
+    "reason",
+    "muted",
+    "revision",
+    "created_at",
+    "updated_at",
+    "deadline",
+    "escalate_at",
+    "escalation_level",
+)
 # Deliveries of these climb the hierarchy when nobody acknowledges them in time.
 ESCALATING = frozenset({Priority.FLASH, Priority.IMMEDIATE})
 
@@ -45,7 +58,7 @@ def deliver(event: hooks.AlertEvent) -> None:
             "alert_id", "agency_id"
         ):
             existing[alert_id].add(agency_id)
-    new_rows = []
+    new_rows: list[tuple[Any, ...]] = []
     for alert_id in event.alert_ids:
         alert = alerts[alert_id]
         recipients = (
@@ -58,23 +71,26 @@ def deliver(event: hooks.AlertEvent) -> None:
         deadline = delivered + ack_deadline(alert.priority)
         escalate_at = deadline if alert.priority in ESCALATING else None
         new_rows += [
-            Delivery(
-                alert_id=alert_id,
-                agency_id=agency_id,
-                reason=recipient.reason,
-                muted=recipient.muted,
-                revision=alert.revision,
-                created_at=delivered,
-                updated_at=delivered,
-                deadline=deadline,
-                escalate_at=None if recipient.muted else escalate_at,
+            (
+                alert_id,
+                agency_id,
+                recipient.reason,
+                recipient.muted,
+                alert.revision,
+                delivered,
+                delivered,
+                deadline,
+                None if recipient.muted else escalate_at,
+                0,
             )
             for agency_id, recipient in recipients.items()
             if agency_id not in existing[alert_id]
         ]
         if existing[alert_id]:
             Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
-    Delivery.objects.bulk_create(new_rows, batch_size=5000)
+    # A national alert has one delivery per active agency (about 18,800 at national scale):
+    # plain rows, not model instances.
+    insert_rows(Delivery, DELIVERY_COLUMNS, new_rows)
     feed.record_alert_events([alerts[alert_id] for alert_id in event.alert_ids], event.event)
     outbox.enqueue(event.event, list(event.alert_ids))
 
