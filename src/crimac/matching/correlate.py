@@ -1,0 +1,464 @@
+"""Correlation: the subjects of a newly published (or revised) alert against every other alert.
+
+Two phases, hooked to `crimac.alerts.hooks`:
+
+1. In the publishing transaction (`write_keys`): the alert's blocking keys (`SubjectKey`) and a
+   `PendingCorrelation` row. They commit with the alert or not at all.
+2. After commit (`correlate_event`): each alert is correlated in its own transaction, which writes
+   the matches, the notices to both originators and the delayed-inquiry notices, and deletes the
+   pending row. Publishing does not wait on other alerts' rows; a crash between the two phases
+   leaves the pending row, which `crimac matching_backfill` (or the worker, through
+   `drain_pending`) correlates later.
+
+Two alerts published at the same moment are still matched: each one's keys are committed before
+its own correlation runs, so whichever is correlated second finds the first.
+
+Bounded work: candidates come only from shared keys (`CANDIDATES_PER_KEY` newest per key), and a
+subject keeps at most `TOP_K` matches, on either side of a pair (a stronger new match replaces the
+weakest undecided one), so stored matches grow with real links, not with the square of the data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crimac.alerts import hooks
+from crimac.alerts.choices import Priority, Status
+from crimac.alerts.models import Alert, Identifier, Person, Phone, Vehicle
+from crimac.audit.actions import record
+from crimac.matching.choices import MatchStatus, Pairing, SubjectKind
+from crimac.matching.keys import Subject, subjects_of
+from crimac.matching.models import Match, PendingCorrelation, SubjectKey
+
+log = logging.getLogger("crimac.matching")
+
+PRELOADED = "_matching_subjects"
+CHILD_MODELS: dict[str, Any] = {
+    SubjectKind.PERSON: Person,
+    SubjectKind.PHONE: Phone,
+    SubjectKind.VEHICLE: Vehicle,
+    SubjectKind.IDENTIFIER: Identifier,
+}
+
+TOP_K = 5
+CANDIDATES_PER_KEY = 200
+# One query fetches the candidates of every key; past this many rows, one query per key with its
+# own cap, so that a very common name key cannot crowd out a rare phone number.
+CANDIDATES_TOTAL = 2000
+CORRELATED_STATUSES = (Status.PUBLISHED, Status.RESOLVED, Status.EXPIRED)
+PRIORITY_ORDER: list[str] = [Priority.FLASH, Priority.IMMEDIATE, Priority.PRIORITY, Priority.ROUTINE]
+
+EXACT_REASONS = {
+    "tel": "same phone number",
+    "imei": "same IMEI",
+    "reg": "same registration number",
+    "chassis": "same chassis number",
+    "engine": "same engine number",
+    "id": "same",
+}
+
+
+# --- phase 1: keys, in the publishing transaction ---------------------------------------------
+
+
+def _load(alert_ids: list[int]) -> list[Alert]:
+    return list(
+        Alert.objects.select_related("state", "origin_agency")
+        .prefetch_related("persons", "phones", "vehicles", "identifiers")
+        .filter(pk__in=alert_ids)
+    )
+
+
+def _subjects(alert: Alert) -> list[Subject]:
+    return subjects_of(
+        alert,
+        list(alert.persons.all()),
+        list(alert.phones.all()),
+        list(alert.vehicles.all()),
+        list(alert.identifiers.all()),
+    )
+
+
+def write_keys(event: hooks.AlertEvent) -> None:
+    """Replace the alerts' blocking keys and queue their correlation. Precondition: inside the
+    transaction that publishes or revises them.
+
+    The subjects worked out here ride on the event object itself (the after-commit callback gets
+    the same object), so correlation after commit does not read them again; if the transaction
+    rolls back, they go with the event."""
+    ids = list(event.alert_ids)
+    alerts = _load(ids)
+    if event.event != "published" or any(a.revision > 1 for a in alerts):
+        SubjectKey.objects.filter(alert_id__in=ids).delete()
+    subjects = {alert.pk: (alert, _subjects(alert)) for alert in alerts}
+    object.__setattr__(event, PRELOADED, subjects)
+    rows = [
+        SubjectKey(alert_id=s.alert_id, kind=s.kind, position=s.position, key=k)
+        for _, found in subjects.values()
+        for s in found
+        for k in sorted(s.keys)
+    ]
+    SubjectKey.objects.bulk_create(rows, batch_size=2000)
+    PendingCorrelation.objects.bulk_create(
+        [
+            PendingCorrelation(alert_id=a.pk, revision=a.revision, published=event.event == "published")
+            for a in alerts
+        ],
+        update_conflicts=True,
+        unique_fields=["alert"],
+        update_fields=["revision", "queued_at"],
+        batch_size=2000,
+    )
+
+
+def rebuild(alert_ids: list[int]) -> None:
+    """Rewrite the keys of published alerts and queue them (alerts published before matching
+    existed, or after a change to the keys). Runs in its own transaction."""
+    with transaction.atomic():
+        write_keys(hooks.AlertEvent("revised", tuple(alert_ids), None))
+
+
+def drop_keys(event: hooks.AlertEvent) -> None:
+    """A cancelled alert (posted in error, or withdrawn) is no longer a candidate."""
+    SubjectKey.objects.filter(alert_id__in=event.alert_ids).delete()
+    PendingCorrelation.objects.filter(alert_id__in=event.alert_ids).delete()
+
+
+# --- phase 2: correlation, after commit ---------------------------------------------------------
+
+
+# A bulk load (a State system posting 500 alerts) is correlated by the worker from the pending rows
+# written with it, so the request answers without waiting for the matching of every alert.
+INLINE_MAX = 20
+
+
+def correlate_event(event: hooks.AlertEvent) -> None:
+    """After commit: correlate each alert on its own. A failure is logged and leaves the alert's
+    pending row for `drain_pending`; so does a bulk of more than INLINE_MAX alerts."""
+    if len(event.alert_ids) > INLINE_MAX:
+        return
+    preloaded = getattr(event, PRELOADED, {})
+    for alert_id in event.alert_ids:
+        try:
+            correlate_alert(alert_id, preloaded=preloaded.get(alert_id))
+        except Exception:
+            log.exception("correlation of alert %s failed; it stays queued", alert_id)
+
+
+def drain_pending(limit: int = 1000, *, older_than: timedelta = timedelta(0)) -> int:
+    """Correlate queued alerts (those a crash or an error left behind); returns how many ran.
+    The worker passes `older_than` (a minute, say) so that it leaves alone the alerts whose
+    after-commit correlation is running right now."""
+    cutoff = timezone.now() - older_than
+    done = 0
+    queued = PendingCorrelation.objects.filter(queued_at__lte=cutoff)
+    for alert_id in queued.order_by("queued_at", "alert_id").values_list("alert_id", flat=True)[:limit]:
+        try:
+            if correlate_alert(alert_id) is not None:
+                done += 1
+        except Exception:
+            log.exception("correlation of alert %s failed; it stays queued", alert_id)
+    return done
+
+
+@dataclass
+class Candidate:
+    subject: Subject
+    score: float
+    exact: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Outcome:
+    alert_id: int
+    created: list[Match]
+    updated: int
+    evicted: int
+    told: list[int] = field(default_factory=list)
+
+
+def correlate_alert(
+    alert_id: int, *, force: bool = False, preloaded: tuple[Alert, list[Subject]] | None = None
+) -> Outcome | None:
+    """Correlate one alert, if it is queued (or `force`). Idempotent: a pair already matched is
+    updated, never duplicated, and its status is kept. `preloaded`: the alert and its subjects as
+    its own (committed) transaction left them."""
+    with transaction.atomic():
+        pending = PendingCorrelation.objects.select_for_update(skip_locked=True).filter(alert_id=alert_id)
+        claimed = pending.first()
+        if claimed is None and not force:
+            return None
+        alert: Alert | None = None
+        if preloaded is not None and claimed is not None and claimed.revision == preloaded[0].revision:
+            alert, subjects = preloaded
+        else:
+            alerts = _load([alert_id])
+            alert, subjects = (alerts[0], _subjects(alerts[0])) if alerts else (None, [])
+        if alert is None or alert.status not in CORRELATED_STATUSES:
+            PendingCorrelation.objects.filter(alert_id=alert_id).delete()
+            return None
+        outcome = _correlate(alert, subjects)
+        if claimed is not None and claimed.published:
+            from crimac.matching.delayed import inquire
+
+            outcome.told = inquire(alert, subjects)
+        if claimed is not None:
+            PendingCorrelation.objects.filter(alert_id=alert_id, revision__lte=alert.revision).delete()
+        return outcome
+
+
+def _candidate_keys(subjects: list[Subject], alert_id: int) -> list[tuple[int, str, int, str]]:
+    keys = sorted({k for s in subjects for k in s.lookup})
+    if not keys:
+        return []
+    base = SubjectKey.objects.exclude(alert_id=alert_id).values_list("alert_id", "kind", "position", "key")
+    rows = list(base.filter(key__in=keys).order_by("-alert_id")[: CANDIDATES_TOTAL + 1])
+    if len(rows) <= CANDIDATES_TOTAL:
+        return rows
+    rows = []
+    for key in keys:
+        rows += list(base.filter(key=key).order_by("-alert_id")[:CANDIDATES_PER_KEY])
+    return rows
+
+
+def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
+    """The candidate subjects, reading only the kinds of subject wanted (one query per kind)."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for alert_id, kind, _ in idents:
+        wanted[kind].add(alert_id)
+    children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    alerts: dict[int, Alert] = {}
+    for kind, model in CHILD_MODELS.items():
+        if not wanted.get(kind):
+            continue
+        qs = model.objects.filter(alert_id__in=sorted(wanted[kind]))
+        for row in qs.select_related("alert__state", "alert__origin_agency"):
+            children[row.alert_id][kind].append(row)
+            alerts.setdefault(row.alert_id, row.alert)
+    out: dict[tuple[int, str, int], Subject] = {}
+    for alert_id, rows in children.items():
+        for s in subjects_of(
+            alerts[alert_id],
+            rows[SubjectKind.PERSON],
+            rows[SubjectKind.PHONE],
+            rows[SubjectKind.VEHICLE],
+            rows[SubjectKind.IDENTIFIER],
+        ):
+            if s.ident in idents:
+                out[s.ident] = s
+    return out
+
+
+def _exact_reasons(shared: set[str]) -> tuple[str, ...]:
+    reasons = []
+    for key in sorted(shared):
+        prefix, _, value = key.partition(":")
+        if prefix == "id":
+            kind, _, value = value.partition(":")
+            reasons.append(f"same {kind.replace('_', ' ')} {value}")
+        else:
+            reasons.append(f"{EXACT_REASONS.get(prefix, 'same')} {value}")
+    return tuple(reasons)
+
+
+def _candidates(subjects: list[Subject], alert: Alert) -> dict[tuple[int, str, int], list[Candidate]]:
+    """The top-k candidates of each subject: exact identifiers score 1; persons are scored."""
+    from crimac.matching.persons import MATCH_THRESHOLD, score
+
+    rows = _candidate_keys(subjects, alert.pk)
+    by_key: dict[str, set[tuple[int, str, int]]] = defaultdict(set)
+    for other_alert, kind, position, key in rows:
+        by_key[key].add((other_alert, kind, position))
+    mine = {s.kind for s in subjects}
+    others = _other_subjects({i for idents in by_key.values() for i in idents if i[1] in mine})
+    found: dict[tuple[int, str, int], list[Candidate]] = {}
+    for s in subjects:
+        idents = {i for k in s.lookup for i in by_key.get(k, ()) if i[1] == s.kind}
+        out: list[Candidate] = []
+        for ident in idents:
+            other = others.get(ident)
+            if other is None:  # revised since its keys were read
+                continue
+            if s.kind == SubjectKind.PERSON:
+                assert s.facts is not None and other.facts is not None
+                scored = score(s.facts, other.facts)
+                if scored.exact or scored.score >= MATCH_THRESHOLD:
+                    out.append(
+                        Candidate(other, float(scored.score), bool(scored.exact), tuple(scored.reasons))
+                    )
+            else:
+                shared = s.exact_keys & other.exact_keys
+                if shared:
+                    out.append(Candidate(other, 1.0, True, _exact_reasons(shared)))
+        out.sort(key=lambda c: (-c.score, -c.subject.alert_id, c.subject.position))
+        found[s.ident] = out[:TOP_K]
+    return found
+
+
+def _side(alert: Alert, role: str) -> str:
+    """'missing', 'rescued', 'found', 'body' or '' for one side of a match."""
+    category = alert.category
+    if role == "missing" or (role in ("", "victim") and category == "missing_person"):
+        return "missing"
+    if category == "unidentified_body" and role in ("", "unidentified", "victim"):
+        return "body"
+    if role == "rescued" or (role in ("", "victim") and category == "rescued_victim"):
+        return "rescued"
+    if role == "unidentified" or (role in ("", "victim") and category == "unidentified_person"):
+        return "found"
+    return ""
+
+
+PAIRINGS = {
+    frozenset({"missing", "rescued"}): Pairing.MISSING_RESCUED,
+    frozenset({"missing", "found"}): Pairing.MISSING_FOUND,
+    frozenset({"missing", "body"}): Pairing.MISSING_BODY,
+}
+
+
+def pairing(alert_x: Alert, role_x: str, alert_y: Alert, role_y: str) -> str:
+    return PAIRINGS.get(frozenset({_side(alert_x, role_x), _side(alert_y, role_y)}), Pairing.NONE)
+
+
+def priority_of(pair: str, alert_x: Alert, alert_y: Alert) -> str:
+    """A missing person against someone found is raised at the highest priority; otherwise the
+    higher of the two alerts' priorities."""
+    if pair:
+        return Priority.FLASH
+    return min((alert_x.priority, alert_y.priority), key=lambda p: PRIORITY_ORDER.index(p))
+
+
+def _ordered(x: Subject, y: Subject) -> tuple[Subject, Subject]:
+    return (x, y) if x.alert_id < y.alert_id else (y, x)
+
+
+def _to_replace(held: list[Match]) -> Match | None:
+    """When a subject already holds TOP_K matches (rejected ones do not count), its weakest
+    undecided one, which a stronger new match replaces."""
+    if sum(1 for m in held if m.status != MatchStatus.REJECTED) < TOP_K:
+        return None
+    return min((m for m in held if m.status == MatchStatus.NEW), key=lambda m: (m.score, m.pk), default=None)
+
+
+def _room(held: list[Match], score: float) -> bool:
+    if sum(1 for m in held if m.status != MatchStatus.REJECTED) < TOP_K:
+        return True
+    weakest = _to_replace(held)
+    return weakest is not None and weakest.score < score
+
+
+def _correlate(alert: Alert, subjects: list[Subject]) -> Outcome:
+    found = _candidates(subjects, alert)
+    other_ids = {c.subject.alert_id for cands in found.values() for c in cands}
+    if not other_ids:
+        return Outcome(alert.pk, [], 0, 0)
+    others = {c.subject.alert.pk: c.subject.alert for cands in found.values() for c in cands}
+    touching = set(other_ids) | {alert.pk}
+    existing = list(Match.objects.filter(Q(alert_a_id__in=touching) | Q(alert_b_id__in=touching)))
+    by_pair: dict[tuple[int, int, str, int, int], Match] = {}
+    held: dict[tuple[int, str, int], list[Match]] = defaultdict(list)
+    for m in existing:
+        by_pair[(m.alert_a_id, m.alert_b_id, m.kind, m.position_a, m.position_b)] = m
+        held[(m.alert_a_id, m.kind, m.position_a)].append(m)
+        held[(m.alert_b_id, m.kind, m.position_b)].append(m)
+    created: list[Match] = []
+    updated = evicted = 0
+    subject_of = {s.ident: s for s in subjects}
+    for ident, cands in found.items():
+        mine = subject_of[ident]
+        for cand in cands:
+            other_alert = others.get(cand.subject.alert_id)
+            if other_alert is None:
+                continue
+            a, b = _ordered(mine, cand.subject)
+            alert_a, alert_b = (alert, other_alert) if a is mine else (other_alert, alert)
+            pair = pairing(alert_a, a.role, alert_b, b.role)
+            fields = {
+                "label_a": a.label,
+                "label_b": b.label,
+                "score": round(cand.score, 4),
+                "exact": cand.exact,
+                "reasons": list(cand.reasons),
+                "pairing": pair,
+                "priority": priority_of(pair, alert_a, alert_b),
+            }
+            key = (a.alert_id, b.alert_id, a.kind, a.position, b.position)
+            match = by_pair.get(key)
+            if match is not None:
+                changed = [f for f, v in fields.items() if getattr(match, f) != v]
+                if changed:
+                    for f in changed:
+                        setattr(match, f, fields[f])
+                    match.save(update_fields=[*changed, "updated_at"])
+                    updated += 1
+                continue
+            if not all(_room(held[side], cand.score) for side in (a.ident, b.ident)):
+                continue
+            for side in (a.ident, b.ident):
+                weakest = _to_replace(held[side])
+                if weakest is not None:
+                    for lst in held.values():
+                        if weakest in lst:
+                            lst.remove(weakest)
+                    weakest.delete()
+                    evicted += 1
+            try:
+                with transaction.atomic():
+                    match = Match.objects.create(
+                        alert_a=alert_a,
+                        alert_b=alert_b,
+                        kind=a.kind,
+                        position_a=a.position,
+                        position_b=b.position,
+                        **fields,
+                    )
+            except IntegrityError:
+                # Correlated at the same moment from the other alert's side: theirs stands.
+                continue
+            by_pair[key] = match
+            held[a.ident].append(match)
+            held[b.ident].append(match)
+            created.append(match)
+    if created:
+        from crimac.matching.notices import tell_originators
+
+        tell_originators(created)
+    if created or evicted:
+        record(
+            "match.found",
+            obj=alert,
+            agency=alert.origin_agency,
+            via="correlation",
+            detail={
+                "reference": alert.reference,
+                "revision": alert.revision,
+                "created": [m.pk for m in created],
+                "updated": updated,
+                "replaced": evicted,
+            },
+        )
+    return Outcome(alert.pk, created, updated, evicted)
+
+
+def connect() -> None:
+    for name in ("published", "revised"):
+        hooks.subscribe(name, write_keys, in_transaction=True)
+        hooks.subscribe(name, correlate_event)
+    hooks.subscribe("cancelled", drop_keys, in_transaction=True)
+
+
+def disconnect() -> None:
+    """For benchmarks: publishing without correlation (the baseline)."""
+    for name in ("published", "revised"):
+        hooks.unsubscribe(name, write_keys)
+        hooks.unsubscribe(name, correlate_event)
+    hooks.unsubscribe("cancelled", drop_keys)

@@ -1,0 +1,139 @@
+"""What a subject of an alert is looked up by: its blocking keys, and the facts a person is
+scored on. Keys carry a prefix naming what they are, so a phone never meets a passport.
+
+- persons: `persons.blocking_keys` (phonetic name keys), prefixed `p:`;
+- phones: `tel:<E.164>` and `imei:<15 digits>`;
+- vehicles: `reg:<normalised registration>`, `chassis:...`, `engine:...`;
+- identifiers: `id:<type>:<normalised>`; not the last four digits of an Aadhaar number (ten
+  thousand values: thousands of strangers share them), which only supports a person's score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crimac.alerts.choices import IdentifierType
+from crimac.alerts.normalise import registration_display
+from crimac.matching.choices import SubjectKind
+
+if TYPE_CHECKING:
+    from crimac.alerts.models import Alert, Identifier, Person, Phone, Vehicle
+    from crimac.matching.persons import PersonFacts
+
+MAX_KEY = 200
+# Exact identifiers that mean nothing on their own.
+WEAK_IDENTIFIERS = frozenset({IdentifierType.AADHAAR_LAST4})
+
+
+@dataclass
+class Subject:
+    """One subject of one alert, with its keys and (for a person) its facts."""
+
+    alert_id: int
+    kind: str
+    position: int
+    label: str
+    keys: set[str] = field(default_factory=set)  # filed under
+    lookup: set[str] = field(default_factory=set)  # looks up (for a person, fewer than it is filed under)
+    exact_keys: set[str] = field(default_factory=set)
+    facts: PersonFacts | None = None
+    role: str = ""
+    alert: Any = None  # the Alert it is on (its origin agency loaded, for correlation)
+
+    @property
+    def ident(self) -> tuple[int, str, int]:
+        return (self.alert_id, self.kind, self.position)
+
+
+def _key(text: str) -> str:
+    return text[:MAX_KEY]
+
+
+def person_label(p: Person) -> str:
+    ages = ""
+    if p.age_min is not None or p.age_max is not None:
+        low, high = p.age_min, p.age_max
+        ages = f", {low}" if low == high or high is None else f", {low if low is not None else '?'}-{high}"
+    gender = "" if p.gender in ("", "unknown") else f", {p.gender}"
+    return f"{p.get_role_display()}: {p.name or '(name not known)'}{gender}{ages}"[:200]
+
+
+def person_facts(
+    p: Person, alert: Alert, phones: Iterable[str] = (), identifiers: Iterable[str] = ()
+) -> PersonFacts:
+    from crimac.matching.persons import PersonFacts
+
+    seen = p.last_seen_at or alert.occurred_at or alert.reported_at
+    return PersonFacts(
+        key=f"{alert.pk}:{p.position}",
+        names=tuple(n for n in [p.name, *(p.aliases or [])] if n),
+        gender="" if p.gender == "unknown" else p.gender,
+        age_min=p.age_min,
+        age_max=p.age_max,
+        birth_year_min=p.birth_date_from.year if p.birth_date_from else None,
+        birth_year_max=p.birth_date_to.year if p.birth_date_to else None,
+        seen_on=seen.date() if seen else None,
+        phones=tuple(phones),
+        identifiers=tuple(identifiers),
+        state=alert.state.code if alert.state_id else "",
+        marks=p.marks or "",
+        role=p.role,
+    )
+
+
+def subjects_of(
+    alert: Alert,
+    persons: list[Person],
+    phones: list[Phone],
+    vehicles: list[Vehicle],
+    identifiers: list[Identifier],
+) -> list[Subject]:
+    """Every subject of one alert with its keys. A person is not lent the alert's phones or
+    identifiers: they may be anyone's (the trafficker's phone on a missing girl's alert), and would
+    make two different people "exactly" the same; phones and identifiers match as themselves."""
+    from crimac.matching import persons as person_matching
+
+    blocking_keys = person_matching.blocking_keys
+    query_keys = getattr(person_matching, "query_keys", lambda keys: keys)
+
+    out: list[Subject] = []
+    for p in persons:
+        facts = person_facts(p, alert)
+        raw = blocking_keys(facts) if facts.names else set()
+        keys = {_key(f"p:{k}") for k in raw}
+        lookup = {_key(f"p:{k}") for k in query_keys(raw)}
+        out.append(
+            Subject(
+                alert.pk, SubjectKind.PERSON, p.position, person_label(p), keys, lookup, set(), facts, p.role
+            )
+        )
+    for ph in phones:
+        exact = {k for k in (f"tel:{ph.e164}" if ph.e164 else "", f"imei:{ph.imei}" if ph.imei else "") if k}
+        if exact:
+            label = " / ".join(x for x in (ph.e164 or ph.number, f"IMEI {ph.imei}" if ph.imei else "") if x)
+            out.append(Subject(alert.pk, SubjectKind.PHONE, ph.position, label[:200], exact, exact, exact))
+    for v in vehicles:
+        exact = {
+            _key(k)
+            for k in (
+                f"reg:{v.registration_normalised}" if v.registration_normalised else "",
+                f"chassis:{v.chassis_number.upper()}" if v.chassis_number else "",
+                f"engine:{v.engine_number.upper()}" if v.engine_number else "",
+            )
+            if k
+        }
+        if exact:
+            label = registration_display(v.registration_normalised) if v.registration_normalised else ""
+            label = " ".join(x for x in (label, v.make, v.model, v.colour) if x) or "vehicle"
+            out.append(Subject(alert.pk, SubjectKind.VEHICLE, v.position, label[:200], exact, exact, exact))
+    for i in identifiers:
+        if i.type in WEAK_IDENTIFIERS or not i.normalised:
+            continue
+        exact = {_key(f"id:{i.type}:{i.normalised}")}
+        label = f"{i.get_type_display()}: {i.normalised}"
+        out.append(Subject(alert.pk, SubjectKind.IDENTIFIER, i.position, label[:200], exact, exact, exact))
+    for s in out:
+        s.alert = alert
+    return out
