@@ -1,4 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from crimac.search import views
 
 app_name = "search"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.results, name="results"),
+    path("persons/", views.person_search, name="persons"),
+]

@@ -1,0 +1,62 @@
+"""What a search backend does. Backends receive the caller's scope (the visible, filtered
+alerts, compiled from the ORM) and only ever add the full-text condition to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from crimac.search.models import AlertDocument
+from crimac.search.text import Query
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The alerts a search may return (visible to the caller, filtered), as a queryset that
+    backends compile into their SQL: `in_sql` for `id IN (...)`, `correlated` for a per-hit
+    `EXISTS (...)` that the database answers by primary key, one hit at a time."""
+
+    queryset: Any
+
+    @classmethod
+    def of(cls, queryset: Any) -> Scope:
+        return cls(queryset.order_by())
+
+    def in_sql(self) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.queryset.values("id").query.sql_with_params()
+        return sql, tuple(params)
+
+    def correlated(self, outer_id: str) -> tuple[str, tuple[Any, ...]]:
+        """`outer_id` is an SQL expression of the outer query naming the alert id (a constant)."""
+        from django.db.models.expressions import RawSQL
+
+        outer = RawSQL(outer_id, ())  # noqa: S611 - a column name from our own code, never input
+        sql, params = self.queryset.filter(pk=outer).values("id").query.sql_with_params()
+        return sql, tuple(params)
+
+
+@dataclass(frozen=True)
+class Hit:
+    alert_id: int
+    rank: float
+    title: str  # with text.MARK_START / MARK_END around matched words
+    snippet: str
+
+
+class Backend(Protocol):
+    vendor: str
+
+    def prepare(self, doc: AlertDocument) -> None:
+        """Fill what this backend needs in a document before it is saved."""
+
+    def count(self, query: Query, scope: Scope) -> int: ...
+
+    def page(self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int) -> list[Hit]: ...
+
+    def rebuild(self) -> None:
+        """Make the index agree with the documents table (after a bulk load)."""
+
+    def create(self, schema_editor: Any) -> None:
+        """Create the index structures (called from the migration, for this database only)."""
+
+    def drop(self, schema_editor: Any) -> None: ...

@@ -1,0 +1,98 @@
+"""SQLite: an FTS5 table over `search_alertdocument` (external content, kept in step by triggers).
+
+The tokenizer keeps letters, digits and combining marks of every script together ('L* N* Co M*'),
+so Devanagari or Bengali words are not cut at their vowel signs, and stems English words (porter)
+as PostgreSQL's 'english' configuration does. Ranking is bm25 with per-column weights.
+
+A later migration that alters `AlertDocument` on SQLite rebuilds its table and drops these
+triggers: such a migration must call `create` again.
+"""
+
+# SQL here is assembled from constants and the ORM-compiled scope; every value is a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from crimac.search.backends.base import Hit, Scope
+from crimac.search.models import AlertDocument
+from crimac.search.text import MARK_END, MARK_START, Query
+
+COLUMNS = ("title", "names", "identifiers", "places", "body")
+WEIGHTS = (10.0, 8.0, 8.0, 3.0, 1.0)
+TOKENIZE = "porter unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+_cols = ", ".join(COLUMNS)
+_new = ", ".join(f"new.{c}" for c in COLUMNS)
+_old = ", ".join(f"old.{c}" for c in COLUMNS)
+
+CREATE = [
+    f"""CREATE VIRTUAL TABLE search_alert_fts USING fts5({_cols}, content='search_alertdocument',
+        content_rowid='alert_id', tokenize="{TOKENIZE}")""",
+    f"""CREATE TRIGGER search_alertdocument_ai AFTER INSERT ON search_alertdocument BEGIN
+        INSERT INTO search_alert_fts(rowid, {_cols}) VALUES (new.alert_id, {_new}); END""",
+    f"""CREATE TRIGGER search_alertdocument_ad AFTER DELETE ON search_alertdocument BEGIN
+        INSERT INTO search_alert_fts(search_alert_fts, rowid, {_cols})
+        VALUES ('delete', old.alert_id, {_old}); END""",
+    f"""CREATE TRIGGER search_alertdocument_au AFTER UPDATE ON search_alertdocument BEGIN
+        INSERT INTO search_alert_fts(search_alert_fts, rowid, {_cols})
+        VALUES ('delete', old.alert_id, {_old});
+        INSERT INTO search_alert_fts(rowid, {_cols}) VALUES (new.alert_id, {_new}); END""",
+]
+DROP = [
+    "DROP TRIGGER IF EXISTS search_alertdocument_ai",
+    "DROP TRIGGER IF EXISTS search_alertdocument_ad",
+    "DROP TRIGGER IF EXISTS search_alertdocument_au",
+    "DROP TABLE IF EXISTS search_alert_fts",
+]
+
+
+class SqliteBackend:
+    vendor = "sqlite"
+
+    def prepare(self, doc: AlertDocument) -> None:
+        doc.terms_a = doc.terms_b = doc.terms_c = ""
+
+    # The scope is checked per hit (EXISTS on the alert's primary key): `rowid IN (scope)` would
+    # build the list of every visible alert first, which is every alert for a national analyst.
+
+    def count(self, query: Query, scope: Scope) -> int:
+        scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
+        sql = (
+            f"SELECT count(*) FROM search_alert_fts WHERE search_alert_fts MATCH %s AND EXISTS ({scope_sql})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (query.fts5(), *scope_params))
+            return int(cursor.fetchone()[0])
+
+    def page(self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int) -> list[Hit]:
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
+        order = "hit_alert.reported_at DESC, hit_alert.id DESC"
+        if not newest:
+            order = f"rank DESC, {order}"
+        sql = f"""
+            SELECT search_alert_fts.rowid, -bm25(search_alert_fts, {weights}) AS rank,
+                   highlight(search_alert_fts, 0, %s, %s),
+                   snippet(search_alert_fts, -1, %s, %s, '…', 24)
+            FROM search_alert_fts JOIN alerts_alert AS hit_alert ON hit_alert.id = search_alert_fts.rowid
+            WHERE search_alert_fts MATCH %s AND EXISTS ({scope_sql})
+            ORDER BY {order} LIMIT %s OFFSET %s"""
+        params = (MARK_START, MARK_END, MARK_START, MARK_END, query.fts5(), *scope_params, limit, offset)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in cursor.fetchall()]
+
+    def rebuild(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_alert_fts(search_alert_fts) VALUES ('rebuild')")
+
+    def create(self, schema_editor: Any) -> None:
+        for statement in CREATE:
+            schema_editor.execute(statement)
+
+    def drop(self, schema_editor: Any) -> None:
+        for statement in DROP:
+            schema_editor.execute(statement)

@@ -1,0 +1,157 @@
+"""Person search: 'a girl of about 14 called Asha Kumari' against the persons on the alerts the
+caller may see, in any script and spelling, ranked by matching's own person score with its reasons.
+
+Candidates come from matching's blocking keys (`matching.SubjectKey`, written when an alert is
+published or revised), restricted to visible alerts and capped, then each is scored with
+`matching.persons.score`. So the search finds what correlation would link, and no more than a
+bounded number of persons is ever scored for one search.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from crimac.alerts.choices import Gender
+from crimac.alerts.models import Alert, Person
+from crimac.search.text import clean_text
+
+MAX_CANDIDATES = 300  # persons scored per search, those sharing the most name keys first
+MIN_SCORE = 0.6  # lower than correlation's threshold: a search offers candidates to look at
+NAME_MAX_CHARS = 200
+AGE_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|\u2013|to)\s*(\d{1,3})\s*$")
+
+
+class BadPerson(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Sought:
+    name: str
+    gender: str
+    age_min: int | None
+    age_max: int | None
+    state: str
+    normalised: str  # matching's folded form of the name
+
+    def facts(self) -> dict[str, Any]:
+        """What the delayed inquiry needs to rebuild this search as `PersonFacts`."""
+        return {
+            "names": [self.name],
+            "gender": self.gender,
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "state": self.state,
+            "seen_on": timezone.localdate().isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: Person
+    score: float
+    reasons: tuple[str, ...]
+    exact: bool
+
+
+def parse_age(raw: str | None) -> tuple[int | None, int | None]:
+    """'14' or '13-15' (or '13 to 15'): the age range, or BadPerson naming `age`."""
+    text = (raw or "").strip()
+    if not text:
+        return None, None
+    if text.isascii() and text.isdigit() and len(text) <= 3:
+        low = high = int(text)
+    elif match := AGE_RANGE.match(text):
+        low, high = int(match.group(1)), int(match.group(2))
+    else:
+        raise BadPerson("age", "give an age in years (e.g. 14) or a range (e.g. 13-15)")
+    if low > high:
+        raise BadPerson("age", "the range ends before it starts")
+    if high > 120:
+        raise BadPerson("age", "an age is at most 120 years")
+    return low, high
+
+
+def sought(name: str, gender: str = "", age: str = "", state: str = "") -> Sought:
+    from crimac.matching.names import normalise_name
+
+    text = " ".join(clean_text(name or "").split())
+    if not text:
+        raise BadPerson("name", "give the name to search for")
+    if len(text) > NAME_MAX_CHARS:
+        raise BadPerson("name", f"at most {NAME_MAX_CHARS} characters")
+    if sum(1 for ch in text if ch.isalpha()) < 2:
+        raise BadPerson("name", "a name needs at least 2 letters")
+    gender = (gender or "").strip().lower()
+    if gender and gender not in Gender.values:
+        raise BadPerson("gender", f"one of: {', '.join(Gender.values)}")
+    low, high = parse_age(age)
+    state_code = (state or "").strip().upper()
+    if state_code:
+        from crimac.directory.models import State
+
+        if not State.objects.filter(code=state_code).exists():
+            raise BadPerson("state", f"unknown State/UT code {state!r}")
+    normalised = normalise_name(text)
+    if not normalised:
+        raise BadPerson("name", "only titles or relation words (Shri, Smt, s/o ...): add the name itself")
+    return Sought(text, "" if gender == Gender.UNKNOWN else gender, low, high, state_code, normalised)
+
+
+def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
+    """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
+    from crimac.matching.keys import person_facts
+    from crimac.matching.models import SubjectKey
+    from crimac.matching.persons import PersonFacts, blocking_keys, score
+
+    query = PersonFacts(
+        key="search",
+        names=(wanted.name,),
+        gender=wanted.gender,
+        age_min=wanted.age_min,
+        age_max=wanted.age_max,
+        seen_on=timezone.localdate(),
+        state=wanted.state,
+    )
+    keys = sorted(f"p:{k}"[:200] for k in blocking_keys(query))
+    if not keys:
+        return []
+    shortlist = list(
+        SubjectKey.objects.filter(
+            kind="person", key__in=keys, alert__in=Alert.objects.visible_to(user).values("id")
+        )
+        .values("alert_id", "position")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "-alert_id", "position")[:MAX_CANDIDATES]
+    )
+    if not shortlist:
+        return []
+    wanted_positions: dict[int, set[int]] = {}
+    for row in shortlist:
+        wanted_positions.setdefault(row["alert_id"], set()).add(row["position"])
+    persons = Person.objects.filter(alert_id__in=list(wanted_positions)).select_related(
+        "alert", "alert__state", "alert__origin_agency"
+    )
+    out: list[Candidate] = []
+    for person in persons:
+        if person.position not in wanted_positions.get(person.alert_id, set()):
+            continue
+        scored = score(query, person_facts(person, person.alert))
+        if scored.score >= MIN_SCORE:
+            out.append(Candidate(person, scored.score, scored.reasons, scored.exact))
+    out.sort(
+        key=lambda c: (
+            -c.score,
+            -c.person.alert.reported_at.timestamp(),
+            c.person.alert_id,
+            c.person.position,
+        )
+    )
+    return out

@@ -1,0 +1,54 @@
+"""Full-text search over the alerts a user may see: the one entry point the API and the pages use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crimac.alerts.models import Alert
+from crimac.search import indexing
+from crimac.search.backends import Scope, backend
+from crimac.search.text import Query
+
+
+@dataclass
+class Result:
+    alert: Alert
+    rank: float
+    title: str  # with highlight markers
+    snippet: str
+
+
+@dataclass
+class Page:
+    count: int
+    results: list[Result]
+    offset: int
+    limit: int
+
+    @property
+    def more(self) -> bool:
+        return self.offset + len(self.results) < self.count
+
+
+def search_alerts(
+    user: Any, query: Query, filters: Any = None, *, newest: bool = False, limit: int = 20, offset: int = 0
+) -> Page:
+    """Alerts `user` may see that match `query` and the alert list's `filters`, best first (or
+    newest first). The count is of visible matches only. Raises the list filters' field errors."""
+    indexing.refresh_drafts(user)
+    scope_qs = Alert.objects.visible_to(user)
+    if filters is not None:
+        import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
+        from crimac.alerts.api import filter_alerts
+
+        scope_qs = filter_alerts(scope_qs, filters)
+    scope = Scope.of(scope_qs)
+    search_backend = backend()
+    total = search_backend.count(query, scope)
+    hits = search_backend.page(query, scope, newest=newest, limit=limit, offset=offset) if total else []
+    alerts = Alert.objects.select_related("origin_agency", "state", "district").in_bulk(
+        [h.alert_id for h in hits]
+    )
+    results = [Result(alerts[h.alert_id], h.rank, h.title, h.snippet) for h in hits if h.alert_id in alerts]
+    return Page(count=total, results=results, offset=offset, limit=limit)

@@ -1,0 +1,152 @@
+"""Person search (`/api/v1/persons/search` and /search/persons/): candidates across scripts and
+spellings with score and reasons, only from visible alerts, rate-limited, audited and kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from crimac.audit.models import AuditEvent, Outcome
+from crimac.search.actions import recent_searches
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def find(client: Client, **params: Any) -> Any:
+    return client.get("/api/v1/persons/search", params)
+
+
+def refs(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content[:400]
+    return [r["reference"] for r in response.json()["results"]]
+
+
+@pytest.fixture
+def missing(post: Any) -> Any:
+    """A girl reported missing in Delhi, her name written in Devanagari."""
+    return post(
+        "dl.sho",
+        title="Missing girl from Seemapuri",
+        persons=[{"role": "missing", "name": "आशा कुमारी", "gender": "female", "age_min": 14, "age_max": 14}],
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Asha Kumari", "Kumari Asha", "आशा कुमारी", "Smt. Aasha Kumari", "asha kumary"]
+)
+def test_a_person_across_scripts_and_spellings(missing: Any, client_for: Any, name: str) -> None:
+    response = find(client_for("dl.sho"), name=name)
+    assert refs(response) == [missing.reference]
+    hit = response.json()["results"][0]
+    assert 0.6 <= hit["score"] <= 1 and hit["reasons"]
+    assert hit["person"]["name"] == "आशा कुमारी" and hit["person"]["role"] == "missing"
+
+
+def test_gender_and_age_change_the_ranking(post: Any, client_for: Any) -> None:
+    girl = post(
+        "dl.sho",
+        title="Girl missing",
+        persons=[
+            {"role": "missing", "name": "Sunita Devi", "gender": "female", "age_min": 15, "age_max": 16}
+        ],
+    )
+    woman = post(
+        "dl.sho",
+        title="Woman missing",
+        persons=[
+            {"role": "missing", "name": "Sunita Devi", "gender": "female", "age_min": 60, "age_max": 60}
+        ],
+    )
+    man = post(
+        "dl.sho",
+        title="Man missing",
+        persons=[{"role": "missing", "name": "Sunita Devi", "gender": "male", "age_min": 15, "age_max": 15}],
+    )
+    response = find(client_for("dl.sho"), name="Sunita Devi", gender="female", age="15")
+    found = refs(response)
+    assert found[0] == girl.reference
+    assert man.reference not in found  # a different gender drops below the threshold
+    if woman.reference in found:
+        scores = {r["reference"]: r["score"] for r in response.json()["results"]}
+        assert scores[girl.reference] > scores[woman.reference]
+    assert any("ages agree" in reason for reason in response.json()["results"][0]["reasons"])
+
+
+def test_outsiders_get_no_candidates(missing: Any, client_for: Any) -> None:
+    for who in ["as.sho", "jh.analyst"]:
+        assert find(client_for(who), name="Asha Kumari").json()["count"] == 0, who
+    assert refs(find(client_for("analyst"), name="Asha Kumari")) == [missing.reference]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "a"}, "name"),
+        ({"name": "12 34"}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": "Asha", "gender": "girl"}, "gender"),
+        ({"name": "Asha", "age": "fourteen"}, "age"),
+        ({"name": "Asha", "age": "15-13"}, "age"),
+        ({"name": "Asha", "age": "200"}, "age"),
+        ({"name": "Asha", "state": "XX"}, "state"),
+        ({"name": "Asha", "limit": 0}, "limit"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(client_for: Any, params: dict[str, Any], field: str) -> None:
+    response = find(client_for("dl.sho"), **params)
+    assert response.status_code == 422, response.content[:300]
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("name", ['Asha" OR 1=1 --', "NEAR(asha*)", "आशा\x07Kumari", "Asha; DROP TABLE x"])
+def test_odd_names_are_answered_not_crashed(missing: Any, client_for: Any, name: str) -> None:
+    assert find(client_for("dl.sho"), name=name).status_code == 200
+
+
+def test_anonymous_is_401() -> None:
+    assert Client().get("/api/v1/persons/search", {"name": "Asha"}).status_code == 401
+
+
+def test_who_searched_for_whom_is_audited_and_kept(missing: Any, client_for: Any) -> None:
+    start = timezone.now() - timedelta(seconds=1)
+    find(client_for("as.sho"), name="Smt. Asha Kumari", gender="female", age="13-15", state="JH")
+    row = AuditEvent.objects.filter(action="search.persons").latest("id")
+    assert row.actor_name == "as.sho"
+    assert row.detail["names"] == ["Smt. Asha Kumari"]
+    assert row.detail["age_min"] == 13 and row.detail["age_max"] == 15 and row.detail["state"] == "JH"
+    assert row.detail["count"] == 0
+    kept = list(recent_searches("person", start))
+    assert len(kept) == 1
+    assert kept[0].agency.code.startswith("AS-") and kept[0].value == row.detail["normalised"]
+    assert kept[0].facts["gender"] == "female" and kept[0].facts["names"] == ["Smt. Asha Kumari"]
+
+
+@override_settings(SEARCH_PERSON_RATE_LIMIT=(1, 60))
+def test_person_search_has_its_own_rate_limit(client_for: Any) -> None:
+    client = client_for("dl.sho")
+    assert find(client, name="Asha").status_code == 200
+    refused = find(client, name="Asha")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert AuditEvent.objects.filter(action="search.persons", outcome=Outcome.DENIED).count() == 1
+    assert client.get("/api/v1/search", {"q": "asha"}).status_code == 200  # the other limit
+
+
+def test_the_page(missing: Any, client_for: Any) -> None:
+    client = client_for("dl.sho")
+    empty = client.get("/search/persons/")
+    assert empty.status_code == 200 and b'id="person-name"' in empty.content
+    page = client.get("/search/persons/", {"name": "Asha Kumari", "gender": "female", "age": "14"})
+    assert page.status_code == 200
+    assert missing.reference.encode() in page.content and b"1 candidate" in page.content
+    bad = client.get("/search/persons/", {"name": "Asha", "age": "old"})
+    assert bad.status_code == 400 and b"give an age in years" in bad.content
+    assert Client().get("/search/persons/").status_code == 302  # to the log-in page
