@@ -5,3 +5,16 @@ class OversightConfig(AppConfig):
     name = "crimac.oversight"
     label = "oversight"
     verbose_name = "Oversight"
+
+    def ready(self) -> None:
+        from crimac.dissemination import worker
+        from crimac.oversight import digest
+
+        def weekly_digest(now: object) -> None:
+            """Idempotent per week: the worker may try hourly, each week is sent once."""
+            if digest.enabled():
+                from crimac.oversight.actions import send_digests
+
+                send_digests(actor=None, via="worker")
+
+        worker.every("oversight.digest", 3600.0, weekly_digest)
