@@ -1,4 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from crimac.dissemination import views_channels
 
 app_name = "channels"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views_channels.index, name="index"),
+    path("dead/", views_channels.dead_letters, name="dead"),
+]
