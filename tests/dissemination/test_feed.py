@@ -173,20 +173,22 @@ def test_the_originator_sees_the_acknowledgement_arrive(
         )
         assert r.status_code == 200, r.text
         event = receive(originator)
-        while event.get("reference") != reference:
+        # Other notices about the alert (a possible match with an earlier one) may come first.
+        while (event.get("reference"), event["type"]) != (reference, "acknowledged"):
             event = receive(originator)
-        assert event["type"] == "acknowledged"
         assert event["agency"] == "DL-NEWDELHI-PS-002"
         assert event["seconds_to_acknowledge"] >= 0
 
 
 @pytest.fixture
 def second_process(live_crimac: LiveCrimac) -> Iterator[LiveCrimac]:
-    """Another `crimac serve` process on the same database and the same Redis."""
+    """Another `crimac serve` process on the same database and the same Redis. It does not poll
+    the database for new events (its poll is an hour), so only the Redis announcement can bring
+    it an event posted on the first process in time."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=live_crimac.env,
+        env={**live_crimac.env, "CRIMAC_FEED_POLL_SECONDS": "3600"},
     )
     other = LiveCrimac(f"http://127.0.0.1:{port}", live_crimac.env, live_crimac.database_url)
     try:
@@ -217,6 +219,6 @@ def test_an_alert_posted_on_one_process_reaches_a_socket_on_another(
         time.sleep(0.3)  # let the subscription reach Redis
         reference = post_alert(live_crimac, keys["HR-HQ"], "Across processes", ["DL-NEWDELHI-PS-002"])
         event = receive(ws)
-        while event["alert"]["reference"] != reference:
+        while event.get("alert", {}).get("reference") != reference:
             event = receive(ws)
         assert event["type"] == "published"

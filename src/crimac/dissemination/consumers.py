@@ -8,102 +8,98 @@ event it missed, in order, then live ones, never one twice.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from crimac.dissemination import feed
+from crimac.dissemination import fanout, feed
 
 POLICY_VIOLATION = 1008
 BACKLOG_BATCH = 500
+# No channel layer per socket: the process's dispatcher (fanout.py) subscribes once for all.
+NO_CHANNEL_LAYER = "(none: fanout.Dispatcher subscribes once per process)"
 
 
 class FeedConsumer(AsyncJsonWebsocketConsumer):
-    """`last_sent` is the highest cursor sent (what a client resumes from); `sent` remembers the
-    recent ids, because ids are taken at insert and two transactions may commit out of order:
-    a live event with a lower id than one already sent is still sent, once."""
+    """One socket: authenticate, check the cursor, register with the process's dispatcher, send
+    the backlog from the database while live events wait in the outlet's buffer, then go live."""
 
+    channel_layer_alias = NO_CHANNEL_LAYER
     user: Any = None
-    last_sent = 0
-    sent: set[int]
+    outlet: fanout.Outlet | None = None
+    closing: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
-        self.user, problem = await self._authenticate(query)
+        self.user, problem = await fanout.backlog_read(self._authenticate, query)
         if self.user is None:
-            await self.send_json(
-                feed.ErrorOut(type="error", field="credentials", message=problem).model_dump()
-            )
-            await self.close(code=POLICY_VIOLATION)
+            await self.refuse("credentials", problem)
             return
-        cursor, problem = await self._cursor(query)
-        if cursor is None:
-            await self.send_json(feed.ErrorOut(type="error", field="cursor", message=problem).model_dump())
-            await self.close(code=POLICY_VIOLATION)
+        raw = (query.get("cursor") or ["0"])[0]
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            await self.refuse("cursor", "cursor must be the number of the last event you received")
             return
-        self.last_sent = cursor
-        self.sent = set()
-        # Join first, then read the backlog: an event committed in between arrives live, and
-        # `last_sent` keeps it from being sent twice.
-        await self.channel_layer.group_add(feed.GROUP, self.channel_name)
+        cursor = int(raw)
+        dispatcher = fanout.dispatcher()
+        dispatcher.ensure_started()
+        await dispatcher.ready.wait()
+        if cursor > dispatcher.high_water and cursor > await fanout.backlog_read(feed.latest_id):
+            await self.refuse("cursor", "this cursor is from the future; reconnect without it")
+            return
+        self.outlet = outlet = fanout.Outlet(self.user.agency_id, cursor, self.base_send, self._close_soon)
+        await dispatcher.register(outlet)
+        # Registered first, then the backlog: what is dispatched meanwhile waits in the buffer.
+        # Nothing after the dispatcher's high water mark can be missing from what it dispatches.
+        backlog = cursor < dispatcher.high_water
         while True:
-            batch = await self._events_after(self.last_sent)
-            for item in batch:
-                await self._send(item)
-            if len(batch) < BACKLOG_BATCH:
+            while backlog:
+                batch = await fanout.backlog_read(self._events_after, outlet.last_sent)
+                for item_cursor, text in batch:
+                    outlet.write(item_cursor, text)
+                if outlet.writer is not None:
+                    await asyncio.shield(outlet.writer)
+                backlog = len(batch) == BACKLOG_BATCH
+            if outlet.go_live():
                 break
+            backlog = True
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its hop to the views' thread to close stale database
+        connections before every message: this consumer's reads run in the feed's own threads,
+        which close theirs (`fanout.backlog_read`), and the hop made connecting sockets wait
+        behind every request in flight."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    async def refuse(self, field: str, problem: str) -> None:
+        await self.send_json(feed.ErrorOut(type="error", field=field, message=problem).model_dump())
+        await self.close(code=POLICY_VIOLATION)
 
     async def disconnect(self, code: int) -> None:
-        if self.user is not None:
-            await self.channel_layer.group_discard(feed.GROUP, self.channel_name)
+        if self.outlet is not None:
+            fanout.dispatcher().unregister(self.outlet)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """The feed is one-way; a client message gets a clear answer, not silence."""
-        await self.send_json(
-            feed.ErrorOut(type="error", field="message", message="this feed only sends").model_dump()
-        )
+        error = feed.ErrorOut(type="error", field="message", message="this feed only sends")
+        if self.outlet is not None:
+            self.outlet.write_text(error.model_dump_json())
+        else:
+            await self.send_json(error.model_dump())
 
-    async def feed_event(self, event: dict[str, Any]) -> None:
-        if self.user is None or event["id"] in self.sent:
-            return
-        for item in await self._event(event["id"]):
-            await self._send(item)
+    def _close_soon(self, code: int) -> None:
+        self.closing = asyncio.ensure_future(self.close(code=code))
 
-    async def _send(self, item: dict[str, Any]) -> None:
-        if item["cursor"] in self.sent:
-            return
-        self.sent.add(item["cursor"])
-        if len(self.sent) > 10_000:
-            self.sent = {c for c in self.sent if c > self.last_sent - 5_000}
-        self.last_sent = max(self.last_sent, item["cursor"])
-        await self.send_json(item)
-
-    @database_sync_to_async
-    def _events_after(self, cursor: int) -> list[dict[str, Any]]:
+    def _events_after(self, cursor: int) -> list[tuple[int, str]]:
         qs = feed.events_for(self.user.agency).filter(id__gt=cursor)
-        return [feed.message(e) for e in qs[:BACKLOG_BATCH]]
+        return [(e.pk, feed.encode(e)) for e in qs[:BACKLOG_BATCH]]
 
-    @database_sync_to_async
-    def _event(self, event_id: int) -> list[dict[str, Any]]:
-        """The pushed event, if it concerns this connection's agency."""
-        return [feed.message(e) for e in feed.events_for(self.user.agency).filter(id=event_id)]
-
-    @database_sync_to_async
-    def _cursor(self, query: dict[str, list[str]]) -> tuple[int | None, str]:
-        from crimac.dissemination.models import FeedEvent
-
-        raw = (query.get("cursor") or ["0"])[0]
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-            return None, "cursor must be the number of the last event you received"
-        latest = FeedEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        if int(raw) > latest:
-            return None, "this cursor is from the future; reconnect without it"
-        return int(raw), ""
-
-    @database_sync_to_async
     def _authenticate(self, query: dict[str, list[str]]) -> tuple[Any, str]:
         from crimac.audit.actions import record
         from crimac.audit.models import Outcome
