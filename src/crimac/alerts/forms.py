@@ -66,6 +66,15 @@ def to_payload(post: QueryDict) -> dict[str, Any]:
         "bordering_states": post.get("audience_bordering") == "on",
         "agency_kinds": [k for k in post.getlist("audience_kinds") if k],
         "agencies": [a.strip() for a in post.get("audience_agencies", "").split(",") if a.strip()],
+        "radius_km": post.get("audience_radius_km", "").strip() or None,
+        "exclude": {
+            "states": [s for s in post.getlist("audience_exclude_states") if s],
+            "districts": [d for d in post.getlist("audience_exclude_districts") if d],
+            "agency_kinds": [k for k in post.getlist("audience_exclude_kinds") if k],
+            "agencies": [
+                a.strip() for a in post.get("audience_exclude_agencies", "").split(",") if a.strip()
+            ],
+        },
     }
     rows = rows_of(post)
     for group in ("persons", "vehicles", "phones", "identifiers"):
@@ -102,7 +111,7 @@ def page_path(field: str, payload: dict[str, Any]) -> str:
     if (
         len(parts) >= 2
         and parts[0] in {"persons", "vehicles", "phones", "identifiers"}
-        and parts[1].isdigit()
+        and parts[1].isdecimal()
     ):
         rows = payload.get(f"_{parts[0]}_rows", [])
         index = int(parts[1])

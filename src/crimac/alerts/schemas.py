@@ -113,10 +113,12 @@ class IdentifierIn(Strict):
     value: str = Field(..., min_length=1, max_length=120)
 
 
-class AudienceIn(Strict):
-    """Whom the alert is for. Terms add up; at least one is needed to publish."""
+RADIUS_KM_MAX = 2000
 
-    national: bool = False
+
+class AudienceTerms(Strict):
+    """The terms an audience is made of; `AudienceIn` adds them up, `exclude` takes them away."""
+
     states: list[str] = Field(default_factory=list, max_length=40, description="State/UT codes, e.g. DL")
     districts: list[LgdCode] = Field(default_factory=list, max_length=800, description="LGD district codes")
     agencies: list[str] = Field(default_factory=list, max_length=500, description="agency codes")
@@ -125,17 +127,46 @@ class AudienceIn(Strict):
         default_factory=list, max_length=40, description="limit agency_kinds to these States"
     )
     bordering_states: bool = Field(False, description="the States/UTs bordering the incident State")
+    radius_km: int | None = Field(
+        None,
+        ge=1,
+        le=RADIUS_KM_MAX,
+        description=(
+            "every active agency within this many km (great-circle) of the incident's latitude and "
+            "longitude, which the alert must then give; agencies without coordinates in the "
+            "directory are not reached by a radius"
+        ),
+    )
 
     def is_empty(self) -> bool:
         return not (
-            self.national
-            or self.states
+            self.states
             or self.districts
             or self.agencies
             or self.agency_kinds
             or self.agency_kinds_in_states
             or self.bordering_states
+            or self.radius_km
         )
+
+
+class AudienceExclude(AudienceTerms):
+    """Agencies these terms reach get nothing, whatever else reaches them (the originating agency
+    still sees its own alert)."""
+
+
+class AudienceIn(AudienceTerms):
+    """Whom the alert is for. Terms add up; `exclude` then takes agencies away. With no term
+    named, the audience is the incident's State (less any exclusions)."""
+
+    national: bool = False
+    exclude: AudienceExclude | None = Field(
+        None, description="agencies to leave out: the same terms as the audience, taken away"
+    )
+
+    def is_empty(self) -> bool:
+        """No positive term (exclusions alone do not say whom the alert is for)."""
+        return not self.national and super().is_empty()
 
 
 class AlertIn(Strict):

@@ -69,45 +69,58 @@ def section_dict(s: LegalSection) -> dict[str, Any]:
     }
 
 
-def audience_dict(entries: Iterable[AudienceEntry]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "national": False,
+AUDIENCE_LISTS = (
+    "states",
+    "districts",
+    "agencies",
+    "resolved_states",
+    "agency_kinds",
+    "agency_kinds_in_states",
+)
+
+
+def _terms_dict() -> dict[str, Any]:
+    return {
         "states": [],
         "districts": [],
         "agencies": [],
         "agency_kinds": [],
         "agency_kinds_in_states": [],
         "bordering_states": False,
+        "radius_km": None,
         "resolved_states": [],
     }
+
+
+def audience_dict(entries: Iterable[AudienceEntry]) -> dict[str, Any]:
+    """The audience as written: its terms, and under `exclude` the terms taken away. The same
+    shape as `AudienceIn` (plus `resolved_states`, the bordering States found when it was saved)."""
+    out: dict[str, Any] = {"national": False, **_terms_dict(), "exclude": _terms_dict()}
     for e in entries:
+        terms = out["exclude"] if e.exclude else out
         if e.kind == AudienceKind.NATIONAL:
-            out["national"] = True
+            terms["national"] = True
         elif e.kind == AudienceKind.BORDERING_STATES:
-            out["bordering_states"] = True
+            terms["bordering_states"] = True
+        elif e.kind == AudienceKind.RADIUS:
+            terms["radius_km"] = e.radius_km
         elif e.kind == AudienceKind.STATE:
             assert e.state is not None
-            out["resolved_states" if e.derived else "states"].append(e.state.code)
+            terms["resolved_states" if e.derived else "states"].append(e.state.code)
         elif e.kind == AudienceKind.DISTRICT:
             assert e.district is not None
-            out["districts"].append(e.district.lgd_code)
+            terms["districts"].append(e.district.lgd_code)
         elif e.kind == AudienceKind.AGENCY:
             assert e.agency is not None
-            out["agencies"].append(e.agency.code)
+            terms["agencies"].append(e.agency.code)
         elif e.kind == AudienceKind.AGENCY_KIND:
-            if e.agency_kind not in out["agency_kinds"]:
-                out["agency_kinds"].append(e.agency_kind)
-            if e.state is not None and e.state.code not in out["agency_kinds_in_states"]:
-                out["agency_kinds_in_states"].append(e.state.code)
-    for key in (
-        "states",
-        "districts",
-        "agencies",
-        "resolved_states",
-        "agency_kinds",
-        "agency_kinds_in_states",
-    ):
-        out[key] = sorted(out[key])
+            if e.agency_kind not in terms["agency_kinds"]:
+                terms["agency_kinds"].append(e.agency_kind)
+            if e.state is not None and e.state.code not in terms["agency_kinds_in_states"]:
+                terms["agency_kinds_in_states"].append(e.state.code)
+    for terms in (out, out["exclude"]):
+        for key in AUDIENCE_LISTS:
+            terms[key] = sorted(terms[key])
     return out
 
 

@@ -4,8 +4,10 @@ district (unevenly, as in life), the central agencies, and demo log-ins for ever
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -58,6 +60,101 @@ STATION_NAMES = [
     "Highway",
     "Nagar",
 ]
+
+
+# Approximate demo positions, NOT survey data: the repository has no coordinates for districts or
+# police units. Each row: the State/UT capital (latitude, longitude), where its headquarters and
+# State units are placed; a centre to spread its districts around (the capital, or roughly the
+# middle of the State where the capital is on its edge or shared); and the spread's radius in km,
+# roughly the State's half-width. Districts are placed on a sunflower spiral around that centre and
+# their units a few km around each district's point, deterministically, so that radius audiences
+# can be tried on the demo. Real deployments load real coordinates into the directory.
+STATE_POSITIONS: dict[str, tuple[float, float, float, float, float]] = {
+    "AN": (11.6234, 92.7265, 11.0, 92.7, 150),
+    "AP": (16.5062, 80.6480, 15.9, 79.7, 250),
+    "AR": (27.0844, 93.6053, 27.9, 94.5, 180),
+    "AS": (26.1433, 91.7898, 26.3, 92.8, 200),
+    "BR": (25.5941, 85.1376, 25.9, 85.6, 180),
+    "CH": (30.7333, 76.7794, 30.7333, 76.7794, 6),
+    "CG": (21.2514, 81.6296, 21.3, 81.9, 250),
+    "DD": (20.3974, 72.8328, 20.3, 73.0, 20),
+    "DL": (28.6139, 77.2090, 28.6139, 77.2090, 15),
+    "GA": (15.4909, 73.8278, 15.35, 74.05, 30),
+    "GJ": (23.2156, 72.6369, 22.7, 71.8, 250),
+    "HP": (31.1048, 77.1734, 31.9, 77.2, 110),
+    "HR": (30.7333, 76.7794, 29.2, 76.3, 120),
+    "JH": (23.3441, 85.3096, 23.6, 85.4, 170),
+    "JK": (34.0837, 74.7973, 33.6, 75.0, 120),
+    "KA": (12.9716, 77.5946, 14.5, 76.1, 280),
+    "KL": (8.5241, 76.9366, 10.2, 76.4, 150),
+    "LA": (34.1526, 77.5771, 34.2, 77.0, 150),
+    "LD": (10.5593, 72.6358, 10.5593, 72.6358, 40),
+    "MH": (19.0760, 72.8777, 19.4, 76.0, 330),
+    "ML": (25.5788, 91.8933, 25.5, 91.3, 80),
+    "MN": (24.8170, 93.9368, 24.7, 93.9, 60),
+    "MP": (23.2599, 77.4126, 23.5, 78.3, 330),
+    "MZ": (23.7271, 92.7176, 23.3, 92.8, 80),
+    "NL": (25.6751, 94.1086, 26.1, 94.5, 70),
+    "OD": (20.2961, 85.8245, 20.5, 84.4, 220),
+    "PB": (30.7333, 76.7794, 30.9, 75.4, 120),
+    "PY": (11.9416, 79.8083, 11.9416, 79.8083, 15),
+    "RJ": (26.9124, 75.7873, 26.8, 73.8, 380),
+    "SK": (27.3389, 88.6065, 27.5, 88.5, 40),
+    "TN": (13.0827, 80.2707, 11.1, 78.6, 280),
+    "TR": (23.8315, 91.2868, 23.8, 91.6, 50),
+    "TS": (17.3850, 78.4867, 17.9, 79.0, 180),
+    "UK": (30.3165, 78.0322, 30.1, 79.2, 110),
+    "UP": (26.8467, 80.9462, 27.0, 80.5, 400),
+    "WB": (22.5726, 88.3639, 23.8, 87.9, 220),
+}
+NEW_DELHI = (28.6139, 77.2090)  # the central agencies' demo position
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+KM_PER_DEGREE = 111.2
+
+
+def _moved(point: tuple[float, float], km: float, turn: float) -> tuple[float, float]:
+    """The point `km` away from `point` in the direction `turn` (radians), on a flat local map."""
+    lat, lon = point
+    dlat = km * math.cos(turn) / KM_PER_DEGREE
+    dlon = km * math.sin(turn) / (KM_PER_DEGREE * math.cos(math.radians(lat)))
+    return lat + dlat, lon + dlon
+
+
+def _spiral(point: tuple[float, float], radius_km: float, i: int, n: int) -> tuple[float, float]:
+    """The i-th of n points spread evenly over a disc (a sunflower spiral)."""
+    return _moved(point, radius_km * math.sqrt((i + 0.5) / max(n, 1)), i * GOLDEN_ANGLE)
+
+
+def _placed(agency: Agency, point: tuple[float, float]) -> Agency:
+    agency.latitude = Decimal(f"{point[0]:.5f}")
+    agency.longitude = Decimal(f"{point[1]:.5f}")
+    return agency
+
+
+class _Positions:
+    """Demo positions of States' capitals and districts (see STATE_POSITIONS)."""
+
+    def __init__(self, districts: list[District]) -> None:
+        self.district: dict[int, tuple[float, float]] = {}
+        self.spacing: dict[int, float] = {}
+        by_state: dict[str, list[District]] = {}
+        for d in districts:
+            by_state.setdefault(d.state.code, []).append(d)
+        for code, members in by_state.items():
+            _, _, clat, clon, spread = STATE_POSITIONS.get(code, (*NEW_DELHI, *NEW_DELHI, 50))
+            for i, d in enumerate(members):
+                self.district[d.pk] = _spiral((clat, clon), spread, i, len(members))
+                self.spacing[d.pk] = spread / math.sqrt(len(members))
+
+    @staticmethod
+    def capital(state_code: str) -> tuple[float, float]:
+        row = STATE_POSITIONS.get(state_code)
+        return (row[0], row[1]) if row else NEW_DELHI
+
+    def unit(self, district: District, n: int, of: int) -> tuple[float, float]:
+        """The n-th (from 0) of `of` units of a district, within a few km of its point."""
+        reach = min(12.0, 0.4 * self.spacing[district.pk])
+        return _spiral(self.district[district.pk], reach, n, of)
 
 
 @dataclass(frozen=True)
@@ -135,21 +232,31 @@ def build_directory(
     mha = Agency.objects.get(code="MHA")
     states = list(State.objects.order_by("code"))
     districts = list(District.objects.active().select_related("state").order_by("state__code", "slug"))
+    where = _Positions(districts)
     with transaction.atomic():
         actions.bulk_create_agencies(
-            [Agency(code=c, name=n, kind=k, parent=mha, contact_phone=_phone(rng)) for c, n, k in CENTRAL],
+            [
+                _placed(
+                    Agency(code=c, name=n, kind=k, parent=mha, contact_phone=_phone(rng)),
+                    _spiral(NEW_DELHI, 8, i, len(CENTRAL)),
+                )
+                for i, (c, n, k) in enumerate(CENTRAL)
+            ],
             actor=None,
             via="demo",
         )
         hqs = actions.bulk_create_agencies(
             [
-                Agency(
-                    code=f"{s.code}-HQ",
-                    name=f"{s.name} Police Headquarters",
-                    kind=K.STATE_HQ,
-                    state=s,
-                    contact_phone=_phone(rng),
-                    contact_email=f"{s.code.lower()}-hq@police.example",
+                _placed(
+                    Agency(
+                        code=f"{s.code}-HQ",
+                        name=f"{s.name} Police Headquarters",
+                        kind=K.STATE_HQ,
+                        state=s,
+                        contact_phone=_phone(rng),
+                        contact_email=f"{s.code.lower()}-hq@police.example",
+                    ),
+                    where.capital(s.code),
                 )
                 for s in states
             ],
@@ -158,9 +265,10 @@ def build_directory(
         )
         hq_by_state = {a.state_id: a for a in hqs}
         borders = {s.pk: sorted(s.foreign_borders.values_list("country", flat=True)) for s in states}
-        units = []
+        units: list[Agency] = []
         for s in states:
             hq = hq_by_state[s.pk]
+            first = len(units)
             for suffix, label, kind in STATE_UNITS:
                 units.append(
                     Agency(
@@ -183,17 +291,23 @@ def build_directory(
                         contact_phone=_phone(rng),
                     )
                 )
+            mine = units[first:]
+            for i, unit in enumerate(mine):
+                _placed(unit, _spiral(where.capital(s.code), 4, i + 1, len(mine) + 1))
         actions.bulk_create_agencies(units, actor=None, via="demo")
         dpos = actions.bulk_create_agencies(
             [
-                Agency(
-                    code=f"{d.state.code}-{d.slug}-DPO",
-                    name=f"{d.name} District Police Office",
-                    kind=K.DISTRICT_OFFICE,
-                    state=d.state,
-                    district=d,
-                    parent=hq_by_state[d.state_id],
-                    contact_phone=_phone(rng),
+                _placed(
+                    Agency(
+                        code=f"{d.state.code}-{d.slug}-DPO",
+                        name=f"{d.name} District Police Office",
+                        kind=K.DISTRICT_OFFICE,
+                        state=d.state,
+                        district=d,
+                        parent=hq_by_state[d.state_id],
+                        contact_phone=_phone(rng),
+                    ),
+                    where.district[d.pk],
                 )
                 for d in districts
             ],
@@ -213,10 +327,11 @@ def build_directory(
         for d in districts:
             if f"{d.state.code}-{d.slug}" in login_districts:
                 counts[d.pk] = max(counts[d.pk], 2)
-        below = []
+        below: list[Agency] = []
         for d in districts:
             dpo = dpo_by_district[d.pk]
             base = f"{d.state.code}-{d.slug}"
+            first = len(below)
             below.append(
                 Agency(
                     code=f"{base}-DCR",
@@ -252,6 +367,9 @@ def build_directory(
                         contact_phone=_phone(rng),
                     )
                 )
+            mine = below[first:]
+            for i, unit in enumerate(mine):
+                _placed(unit, where.unit(d, i + 1, len(mine) + 1))
         actions.bulk_create_agencies(below, actor=None, via="demo")
     result: dict[str, int] = {}
     for agency_kind in Agency.objects.values_list("kind", flat=True):

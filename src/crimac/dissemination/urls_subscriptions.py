@@ -1,4 +1,8 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from crimac.dissemination import views_subscriptions
 
 app_name = "subscriptions"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views_subscriptions.subscription_list, name="list"),
+]
