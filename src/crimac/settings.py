@@ -106,7 +106,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": config.env_int("DB_POOL_MIN", 2),
-        "max_size": config.env_int("DB_POOL_MAX", 10),
+        # Requests run in threads, and the live feed reads in up to five threads of its own.
+        "max_size": config.env_int("DB_POOL_MAX", 20),
         "timeout": 10,
     }
 DATABASES = {"default": _db}
@@ -186,6 +187,36 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IDEMPOTENCY_HOURS = config.env_int("IDEMPOTENCY_HOURS", 24)
 BULK_MAX_ALERTS = 500
+
+# The outbox worker and the external channels (read by crimac.dissemination.channels.conf).
+# Embedded (SQLite): the worker runs inside `crimac serve`; scaled out: run `crimac worker`.
+WORKER_IN_SERVER = config.env_bool("WORKER_IN_SERVER", default=_db["ENGINE"].endswith("sqlite3"))
+WEBHOOK_ALLOW_LOOPBACK = config.env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+OUTBOX_MAX_ATTEMPTS = config.env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_BASE_SECONDS = float(config.env_int("OUTBOX_BACKOFF_BASE_SECONDS", 30))
+OUTBOX_BACKOFF_CAP_SECONDS = float(config.env_int("OUTBOX_BACKOFF_CAP_SECONDS", 3600))
+OUTBOX_LEASE_SECONDS = float(config.env_int("OUTBOX_LEASE_SECONDS", 0))  # 0: 60 + batch x timeout
+CHANNEL_TIMEOUT_SECONDS = float(config.env_int("CHANNEL_TIMEOUT_SECONDS", 10))
+PUBLIC_URL = config.env_str("PUBLIC_URL")  # links in e-mail and SMS; empty: paths only
+SMS_GATEWAY = config.env_str("SMS_GATEWAY", "crimac.dissemination.channels.sms.HttpJsonGateway")
+SMS_GATEWAY_URL = config.env_str("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = config.env_str("SMS_GATEWAY_TOKEN")
+EMAIL_HOST = config.env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = config.env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = config.env_str("EMAIL_USER")
+EMAIL_HOST_PASSWORD = config.env_str("EMAIL_PASSWORD")
+EMAIL_USE_TLS = config.env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = config.env_str("EMAIL_FROM", "crimac@localhost")
+# How often each server process looks for feed events it was not told about (written by a process
+# without the channel layer, e.g. `crimac worker`, or an announcement lost in transit).
+FEED_POLL_SECONDS = config.env_int("FEED_POLL_SECONDS", 2)
+# Searches per user and window (count, seconds), counted in the database across processes.
+SEARCH_RATE_LIMIT = (config.env_int("SEARCH_PER_MINUTE", 60), 60)
+SEARCH_PERSON_RATE_LIMIT = (config.env_int("PERSON_SEARCH_PER_MINUTE", 20), 60)
+# Person, phone and vehicle searches are kept this long for the delayed inquiry (NCIC), then purged.
+SEARCH_RECORD_HOURS = config.env_int("SEARCH_RECORD_HOURS", 72)
+# The weekly digest of silent stations and unacknowledged alerts (oversight): on in production.
+CRIMAC_DIGEST = config.env_bool("DIGEST", default=PRODUCTION)
 
 LOGGING = {
     "version": 1,

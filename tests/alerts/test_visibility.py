@@ -324,3 +324,24 @@ def test_the_list_holds_only_what_the_caller_may_see(client_for: Any) -> None:
     assert refs("as.sho2") >= {theirs.reference}
     assert mine.reference not in refs("as.sho2")
     assert {mine.reference, theirs.reference} <= refs("analyst")
+
+
+def test_a_draft_cancelled_before_it_went_out_stays_with_its_agency(db: Any) -> None:
+    """Found by the search work: cancelling a draft must not publish it to analysts or supervisors."""
+    author = User.objects.select_related("agency").get(username="dl.sho")
+    data = AlertIn.model_validate(
+        {"category": "missing_person", "title": "Draft never sent", "priority": "routine"}
+    )
+    alert = create_alert(data, actor=author, publish=False).alert
+    cancel_alert(alert, reason="typed by mistake", actor=author)
+    alert.refresh_from_db()
+    assert alert.status == "cancelled" and alert.published_at is None
+    for who, sees in (
+        ("dl.sho", True),
+        ("dl.sho2", False),
+        ("dl.sp", False),
+        ("analyst", False),
+        ("dl.nodal", False),
+    ):
+        viewer = User.objects.select_related("agency").get(username=who)
+        assert Alert.objects.visible_to(viewer).filter(pk=alert.pk).exists() is sees, who

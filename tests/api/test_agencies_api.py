@@ -548,6 +548,7 @@ def test_me_for_a_nodal_officer_lists_permissions_with_scopes(nodal: Client) -> 
         "manage_agencies": "state",
         "manage_users": "state",
         "manage_api_keys": "state",
+        "manage_channels": "state",
         "view_audit": "state",
         "post_alert": "agency",
         "acknowledge": "subtree",
@@ -575,7 +576,7 @@ def test_me_permissions_per_role(client_for: Any, username: str, permissions: di
 def test_me_for_the_administrator_is_national_everywhere(client_for: Any) -> None:
     me = client_for("admin").get("/api/v1/me").json()
     assert me["agency"]["code"] == "NCRB"
-    assert len(me["permissions"]) == 12
+    assert len(me["permissions"]) == 13
     assert set(me["permissions"].values()) == {"national"}
 
 

@@ -38,7 +38,7 @@ from crimac.alerts.models import (
     Phone,
     Vehicle,
 )
-from crimac.alerts.schemas import AlertIn, AlertRevise, AudienceIn, PersonIn
+from crimac.alerts.schemas import AlertIn, AlertRevise, AudienceIn, AudienceTerms, PersonIn
 from crimac.alerts.sections import UnknownCitation, parse
 from crimac.alerts.serialise import SNAPSHOT_EXCLUDE, alert_dict
 from crimac.audit.actions import record
@@ -353,52 +353,91 @@ def _check_audience(
     lookup: Lookup,
     errors: Errors,
     named_before: frozenset[str] = frozenset(),
+    has_coordinates: bool = False,
 ) -> list[AudienceEntry]:
     """`named_before`: agencies the alert already names. A revision may keep one that has since
-    been deactivated (it simply receives nothing new); only newly named agencies must be active."""
-    if audience is None or audience.is_empty():
-        return [AudienceEntry(kind=AudienceKind.STATE, state=state)] if state else []
+    been deactivated (it simply receives nothing new); only newly named agencies must be active.
+    `has_coordinates`: the alert gives the incident's latitude and longitude (a radius needs them).
+    With no positive term the audience is the incident's State; exclusions apply to it too."""
     entries: list[AudienceEntry] = []
-    if audience.national:
-        entries.append(AudienceEntry(kind=AudienceKind.NATIONAL))
-    for i, code in enumerate(audience.states):
+    if audience is None or audience.is_empty():
+        if state is not None:
+            entries.append(AudienceEntry(kind=AudienceKind.STATE, state=state))
+    else:
+        if audience.national:
+            entries.append(AudienceEntry(kind=AudienceKind.NATIONAL))
+        entries += _audience_terms(
+            audience, "audience", False, state, lookup, errors, named_before, has_coordinates
+        )
+    if audience is not None and audience.exclude is not None and not audience.exclude.is_empty():
+        entries += _audience_terms(
+            audience.exclude, "audience.exclude", True, state, lookup, errors, named_before, has_coordinates
+        )
+    return entries
+
+
+def _audience_terms(
+    terms: AudienceTerms,
+    where: str,
+    exclude: bool,
+    state: State | None,
+    lookup: Lookup,
+    errors: Errors,
+    named_before: frozenset[str],
+    has_coordinates: bool,
+) -> list[AudienceEntry]:
+    """The entries for one set of terms (the audience's, or its exclusions' with `exclude`)."""
+    entries: list[AudienceEntry] = []
+
+    def entry(**fields: Any) -> AudienceEntry:
+        return AudienceEntry(exclude=exclude, **fields)
+
+    for i, code in enumerate(terms.states):
         found = lookup.state(code)
         if found is None:
-            errors.add(f"audience.states.{i}", f"unknown State/UT code {code!r}")
+            errors.add(f"{where}.states.{i}", f"unknown State/UT code {code!r}")
         else:
-            entries.append(AudienceEntry(kind=AudienceKind.STATE, state=found))
-    lookup.prefetch_districts(set(audience.districts))
-    for i, lgd in enumerate(audience.districts):
+            entries.append(entry(kind=AudienceKind.STATE, state=found))
+    lookup.prefetch_districts(set(terms.districts))
+    for i, lgd in enumerate(terms.districts):
         district = lookup.district(lgd)
         if district is None:
-            errors.add(f"audience.districts.{i}", f"unknown LGD district code {lgd}")
+            errors.add(f"{where}.districts.{i}", f"unknown LGD district code {lgd}")
         else:
-            entries.append(AudienceEntry(kind=AudienceKind.DISTRICT, district=district))
-    lookup.prefetch_agencies(set(audience.agencies))
-    for i, code in enumerate(audience.agencies):
+            entries.append(entry(kind=AudienceKind.DISTRICT, district=district))
+    lookup.prefetch_agencies(set(terms.agencies))
+    for i, code in enumerate(terms.agencies):
         agency = lookup.agency(code)
-        if agency is None or (not agency.active and agency.code not in named_before):
-            errors.add(f"audience.agencies.{i}", f"unknown or inactive agency {code!r}")
+        # Excluding an inactive agency is harmless (it receives nothing anyway): only refuse unknown.
+        if agency is None or (not agency.active and not exclude and agency.code not in named_before):
+            errors.add(f"{where}.agencies.{i}", f"unknown or inactive agency {code!r}")
         else:
-            entries.append(AudienceEntry(kind=AudienceKind.AGENCY, agency=agency))
+            entries.append(entry(kind=AudienceKind.AGENCY, agency=agency))
     kind_states: list[State | None] = []
-    for i, code in enumerate(audience.agency_kinds_in_states):
+    for i, code in enumerate(terms.agency_kinds_in_states):
         found = lookup.state(code)
         if found is None:
-            errors.add(f"audience.agency_kinds_in_states.{i}", f"unknown State/UT code {code!r}")
+            errors.add(f"{where}.agency_kinds_in_states.{i}", f"unknown State/UT code {code!r}")
         kind_states.append(found)
-    if audience.agency_kinds_in_states and not audience.agency_kinds:
-        errors.add("audience.agency_kinds", "name the agency kinds to limit to those States")
-    for kind in dict.fromkeys(audience.agency_kinds):
+    if terms.agency_kinds_in_states and not terms.agency_kinds:
+        errors.add(f"{where}.agency_kinds", "name the agency kinds to limit to those States")
+    for kind in dict.fromkeys(terms.agency_kinds):
         for kind_state in kind_states or [None]:
-            entries.append(AudienceEntry(kind=AudienceKind.AGENCY_KIND, agency_kind=kind, state=kind_state))
-    if audience.bordering_states:
-        entries.append(AudienceEntry(kind=AudienceKind.BORDERING_STATES))
+            entries.append(entry(kind=AudienceKind.AGENCY_KIND, agency_kind=kind, state=kind_state))
+    if terms.bordering_states:
+        entries.append(entry(kind=AudienceKind.BORDERING_STATES))
         if state is not None:
             neighbours = lookup.bordering(state)
             if not neighbours:
-                errors.add("audience.bordering_states", f"{state.name} borders no other State/UT by land")
-            entries.extend(AudienceEntry(kind=AudienceKind.STATE, state=n, derived=True) for n in neighbours)
+                errors.add(f"{where}.bordering_states", f"{state.name} borders no other State/UT by land")
+            entries.extend(entry(kind=AudienceKind.STATE, state=n, derived=True) for n in neighbours)
+    if terms.radius_km is not None:
+        if not has_coordinates:
+            errors.add(
+                f"{where}.radius_km",
+                "a radius is measured from the incident: give its latitude and longitude",
+            )
+        entries.append(entry(kind=AudienceKind.RADIUS, radius_km=terms.radius_km))
     return entries
 
 
@@ -439,7 +478,14 @@ def check_alert(
         phones=_check_phones(data.phones, errors),
         identifiers=_check_identifiers(data.identifiers, errors),
         sections=_check_sections(data.sections, lookup, errors),
-        audience=_check_audience(data.audience, getattr(alert, "state", None), lookup, errors, named_before),
+        audience=_check_audience(
+            data.audience,
+            getattr(alert, "state", None),
+            lookup,
+            errors,
+            named_before,
+            has_coordinates=data.latitude is not None and data.longitude is not None,
+        ),
     )
     errors.raise_if_any()
     _flag_trafficking(checked)
@@ -483,7 +529,14 @@ def _flag_trafficking(checked: Checked) -> None:
 
 
 def reference_prefix(agency: Agency) -> str:
-    return agency.state.code if agency.state is not None else "IN"
+    if agency.state_id is None:
+        return "IN"
+    # The per-process State rows answer this without a query (an API key's agency comes without it).
+    for state in reference_data().states.values():
+        if state.pk == agency.state_id:
+            return state.code
+    fallback = agency.state  # a State added since the reference data was loaded
+    return fallback.code if fallback is not None else "IN"
 
 
 def allocate_references(prefix: str, year: int, count: int) -> list[str]:
@@ -533,12 +586,15 @@ def _insert(
         item.alert.published_at = published if publish else None
     Alert.objects.bulk_create([i.alert for i in items])
     children: dict[type, list[Any]] = {Person: [], Vehicle: [], Phone: [], Identifier: [], AudienceEntry: []}
-    citations = []
+    citations: list[Citation] = []
+    by_item: dict[int, list[Citation]] = {}
     for item in items:
         for obj in item.children():
             obj.alert = item.alert
             children[type(obj)].append(obj)
-        citations += [Citation(alert=item.alert, section=s, position=n) for n, s in enumerate(item.sections)]
+        cited = [Citation(alert=item.alert, section=s, position=n) for n, s in enumerate(item.sections)]
+        by_item[id(item)] = cited
+        citations += cited
     for model, objs in children.items():
         model.objects.bulk_create(objs)  # type: ignore[attr-defined]
     Citation.objects.bulk_create(citations)
@@ -573,7 +629,29 @@ def _insert(
         for i in items
     )
     if publish:
-        hooks.emit("published", [i.alert.pk for i in items], actor_id=actor.pk, revision=1)
+        loaded = {i.alert.pk: _as_loaded(i, by_item[id(i)]) for i in items}
+        hooks.emit("published", list(loaded), actor_id=actor.pk, revision=1, loaded=loaded)
+
+
+def _as_loaded(item: Checked, citations: list[Citation]) -> Alert:
+    """The alert as just written, its children answered from memory (as `prefetch_related`
+    would), for subscribers that would otherwise read back what this transaction wrote."""
+    alert = item.alert
+    cache: dict[str, Any] = {}
+    for name, objs in (
+        ("persons", item.persons),
+        ("vehicles", item.vehicles),
+        ("phones", item.phones),
+        ("identifiers", item.identifiers),
+        ("audience", item.audience),
+        ("citations", citations),
+    ):
+        qs = getattr(alert, name).all()
+        qs._result_cache = list(objs)
+        qs._prefetch_done = True
+        cache[name] = qs
+    alert._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+    return alert
 
 
 def _snapshot(item: Checked) -> dict[str, Any]:
@@ -841,7 +919,7 @@ def _merged_input(before: dict[str, Any], given: dict[str, Any], alert: Alert) -
         "fir_date": before["fir_date"],
         "handling_code": before["handling_code"],
         "expires_at": before["expires_at"],
-        "audience": {k: v for k, v in audience.items() if k != "resolved_states"},
+        "audience": _audience_input(audience),
         "persons": before["persons"],
         "vehicles": [
             {k: v for k, v in veh.items() if k not in {"registration_normalised", "registration_display"}}
@@ -874,10 +952,20 @@ def _merged_input(before: dict[str, Any], given: dict[str, Any], alert: Alert) -
         ) from None
 
 
+def _audience_input(audience: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot's audience as `AudienceIn` takes it: without what was derived from it."""
+    out = {k: v for k, v in audience.items() if k != "resolved_states"}
+    if isinstance(out.get("exclude"), dict):
+        out["exclude"] = {k: v for k, v in out["exclude"].items() if k != "resolved_states"}
+    return out
+
+
 def _is_default_audience(audience: dict[str, Any], before: dict[str, Any]) -> bool:
     """Is the audience just the incident's State, as `check_alert` gives when none is named?"""
-    others = {k: v for k, v in audience.items() if k not in {"states", "resolved_states"}}
-    return not any(others.values()) and audience["states"] == [before["place"]["state"]]
+    others = {k: v for k, v in audience.items() if k not in {"states", "resolved_states", "exclude"}}
+    exclude = audience.get("exclude") or {}
+    excluded = any(v for k, v in exclude.items() if k != "resolved_states")
+    return not any(others.values()) and not excluded and audience["states"] == [before["place"]["state"]]
 
 
 def publish_alert(alert: Alert, *, actor: Any, request: HttpRequest | None = None, via: str = "") -> Alert:

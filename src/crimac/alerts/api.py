@@ -16,7 +16,7 @@ from ninja import Status as Answer
 from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticValidationError
 
-from crimac.alerts import actions, attachments, idempotency
+from crimac.alerts import actions, attachments, hooks, idempotency
 from crimac.alerts.choices import CATEGORIES, Priority, Status
 from crimac.alerts.models import Alert, AlertRevision, Attachment, LegalSection
 from crimac.alerts.schemas import AlertCreate, AlertIn, AlertRevise, CancelIn, Day, ResolveIn, Strict
@@ -343,6 +343,7 @@ def create_bulk(request: HttpRequest, payload: BulkIn) -> Any:
 def get_alert(request: HttpRequest, ref: str) -> dict[str, Any]:
     alert = get_visible(request, ref)
     record("alert.read", actor=caller(request), obj=alert, request=request)
+    hooks.emit_read(alert.pk, caller(request))
     return out(prefetch_attachments(alert), request)
 
 

@@ -8,15 +8,19 @@ Actions call `emit(...)` inside their transaction. Two phases:
 - otherwise the callback runs after commit; a failing one is logged without undoing the alert,
   which is already committed.
 
-Callbacks receive ids, never ORM objects.
+Callbacks receive ids. When the action that emits already holds the alerts it just wrote, it
+also passes them (`AlertEvent.loaded`): the alert rows as written, with their persons, vehicles,
+phones, identifiers, audience entries and citations answered from memory (`alert.persons.all()`
+makes no query). Subscribers may use them instead of reading the same rows back; ids absent from
+`loaded` must be read as before.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from django.db import transaction
 
@@ -32,6 +36,8 @@ class AlertEvent:
     alert_ids: tuple[int, ...]
     actor_id: int | None
     revision: int | None = None
+    # alert id -> the Alert as written in this transaction, children prefetched (may be empty).
+    loaded: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Callback = Callable[[AlertEvent], None]
@@ -54,10 +60,16 @@ def unsubscribe(event: EventName, callback: Callback) -> None:
 
 
 def emit(
-    event: EventName, alert_ids: list[int], *, actor_id: int | None, revision: int | None = None
+    event: EventName,
+    alert_ids: list[int],
+    *,
+    actor_id: int | None,
+    revision: int | None = None,
+    loaded: Mapping[int, Any] | None = None,
 ) -> None:
-    """Run the event's in-transaction callbacks now; schedule the others for after commit."""
-    payload = AlertEvent(event, tuple(alert_ids), actor_id, revision)
+    """Run the event's in-transaction callbacks now; schedule the others for after commit.
+    `loaded`: the alerts as just written, if the caller holds them (see the module docstring)."""
+    payload = AlertEvent(event, tuple(alert_ids), actor_id, revision, loaded or {})
     for callback in list(_in_transaction[event]):
         callback(payload)
 
@@ -69,3 +81,34 @@ def emit(
                 log.exception("alert hook %s failed for %s", getattr(callback, "__name__", callback), event)
 
     transaction.on_commit(run)
+
+
+# --- reading an alert, and what other apps add to its page -------------------------------------
+# Apps above alerts (dissemination's per-officer unread marks, matching's match list) take part in
+# reading an alert without alerts importing them.
+
+ReadCallback = Callable[[int, Any], None]
+Panel = Callable[[Any, Any], "tuple[str, dict[str, Any]] | None"]
+_readers: list[ReadCallback] = []
+_panels: list[Panel] = []
+
+
+def subscribe_read(callback: ReadCallback) -> None:
+    """`callback(alert_id, user)` runs when a user opens an alert's detail (page or API)."""
+    if callback not in _readers:
+        _readers.append(callback)
+
+
+def emit_read(alert_id: int, user: Any) -> None:
+    for callback in list(_readers):
+        callback(alert_id, user)
+
+
+def add_panel(panel: Panel) -> None:
+    """`panel(alert, user)` returns (template name, context) for a section of the alert page, or None."""
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def panels_for(alert: Any, user: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [found for panel in _panels if (found := panel(alert, user)) is not None]

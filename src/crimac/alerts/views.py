@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from ninja.errors import ValidationError as NinjaValidationError
 
-from crimac.alerts import actions, attachments, forms
+from crimac.alerts import actions, attachments, forms, hooks
 from crimac.alerts.api import filter_alerts
 from crimac.alerts.choices import (
     CATEGORIES,
@@ -89,7 +89,7 @@ def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for path, texts in errors.items():
         parts = path.split(".")
-        if parts[0] in ROW_NAMES and len(parts) > 1 and parts[1].isdigit():
+        if parts[0] in ROW_NAMES and len(parts) > 1 and parts[1].isdecimal():
             label = f"{ROW_NAMES[parts[0]]} {int(parts[1]) + 1}" + (
                 f", {' '.join(parts[2:])}" if len(parts) > 2 else ""
             )
@@ -184,6 +184,7 @@ def _refused(
 def alert_detail(request: HttpRequest, ref: str) -> HttpResponse:
     alert = _visible_alert(request, ref)
     record("alert.read", actor=request.user, obj=alert, request=request)
+    hooks.emit_read(alert.pk, request.user)
     data = alert_out(alert)
     revisions = AlertRevision.objects.filter(alert=alert).select_related("by").order_by("-number", "-id")
     return render(
@@ -196,6 +197,7 @@ def alert_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "attachments": alert.attachments.select_related("person").all(),
             "may_change": actions.may_change(request.user, alert),
             "outcomes": Outcome.choices,
+            "panels": hooks.panels_for(alert, request.user),
         },
     )
 
@@ -268,7 +270,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         priority=[v for v in get.getlist("priority") if v] or None,
         status=[v for v in get.getlist("status") if v] or None,
         state=get.get("state", "").strip() or None,
-        district=int(district) if district.isdigit() else None,
+        district=int(district) if district.isdecimal() and len(district) < 10 else None,
         origin=None,
         reported_from=_date(get.get("from")),
         reported_to=_date(get.get("to")),
@@ -283,7 +285,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     except NinjaValidationError as exc:
         error = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors)
         qs = qs.none()
-    if district and not district.isdigit():
+    if district and not district.isdecimal():
         error, qs = "district: give the LGD district code (a number)", qs.none()
     qs = qs.select_related("origin_agency", "state", "district").order_by("-reported_at", "-id")
     page = Paginator(qs, 25).get_page(get.get("page"))

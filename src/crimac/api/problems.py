@@ -108,7 +108,7 @@ def from_django(message_dict: dict[str, list[str]], *, location: str = "body") -
     out: list[dict[str, Any]] = []
     for field, messages in message_dict.items():
         path: list[str | int] = (
-            [] if field == "__all__" else [int(p) if p.isdigit() else p for p in field.split(".")]
+            [] if field == "__all__" else [int(p) if p.isdecimal() else p for p in field.split(".")]
         )
         out.extend(field_error(path, m, location=location) for m in messages)
     return out

@@ -38,6 +38,7 @@ class Perm(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     VIEW_ALL_ALERTS = "view_all_alerts"
     VIEW_OVERSIGHT = "view_oversight"
+    MANAGE_CHANNELS = "manage_channels"
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -53,6 +54,7 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.ACKNOWLEDGE: "Acknowledge and respond to alerts",
     Perm.VIEW_ALL_ALERTS: "Read every alert",
     Perm.VIEW_OVERSIGHT: "See participation and compliance figures",
+    Perm.MANAGE_CHANNELS: "Add and deactivate e-mail, webhook and SMS endpoints",
 }
 
 
@@ -87,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, dict[Perm, Scope]] = {
         P.MANAGE_AGENCIES: S.STATE,
         P.MANAGE_USERS: S.STATE,
         P.MANAGE_API_KEYS: S.STATE,
+        P.MANAGE_CHANNELS: S.STATE,
         P.VIEW_AUDIT: S.STATE,
         P.POST_ALERT: S.AGENCY,
         P.ACKNOWLEDGE: S.SUBTREE,
@@ -104,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, dict[Perm, Scope]] = {
         P.MANAGE_AGENCIES: S.NATIONAL,
         P.MANAGE_USERS: S.NATIONAL,
         P.MANAGE_API_KEYS: S.NATIONAL,
+        P.MANAGE_CHANNELS: S.NATIONAL,
         P.MANAGE_GEOGRAPHY: S.NATIONAL,
         P.VIEW_AUDIT: S.NATIONAL,
         P.VIEW_OVERSIGHT: S.NATIONAL,

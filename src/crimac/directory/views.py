@@ -125,7 +125,9 @@ def apikeys(request: HttpRequest) -> HttpResponse:
         if "revoke" in request.POST:
             key = get_object_or_404(
                 ApiKey.objects.filter(scope_filter(user, Perm.MANAGE_API_KEYS, "agency__")),
-                pk=request.POST.get("revoke", "0") if request.POST.get("revoke", "").isdigit() else 0,
+                pk=request.POST.get("revoke", "0")
+                if request.POST.get("revoke", "").isdecimal() and len(request.POST.get("revoke", "")) < 19
+                else 0,
             )
             actions.revoke_api_key(key, actor=user, request=request)
             messages.success(request, f"Revoked {key.name}.")

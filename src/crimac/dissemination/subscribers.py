@@ -18,7 +18,8 @@ from crimac.alerts.choices import Priority, ack_deadline
 from crimac.alerts.models import Alert, AudienceEntry
 from crimac.dissemination import feed, outbox
 from crimac.dissemination.models import Delivery
-from crimac.dissemination.resolution import recipients_for
+from crimac.dissemination.resolution import directory_index, recipients_for
+from crimac.dissemination.subscriptions import active_rules
 from crimac.fastinsert import insert_rows
 
 DELIVERY_COLUMNS = (
@@ -59,17 +60,21 @@ def deliver(event: hooks.AlertEvent) -> None:
         ):
             existing[alert_id].add(agency_id)
     new_rows: list[tuple[Any, ...]] = []
+    index, rules = directory_index(), active_rules()
     for alert_id in event.alert_ids:
         alert = alerts[alert_id]
         recipients = (
-            recipients_for(alert, entries[alert_id]) if event.event in {"published", "revised"} else {}
+            recipients_for(alert, entries[alert_id], index=index, rules=rules)
+            if event.event in {"published", "revised"}
+            else {}
         )
         if event.event == "published" and not recipients and not existing[alert_id]:
             raise ValidationError({"audience": [NOBODY]})
         # A backdated (historical) alert counts as delivered when it was published.
         delivered = alert.published_at if event.event == "published" and alert.published_at else now
         deadline = delivered + ack_deadline(alert.priority)
-        escalate_at = deadline if alert.priority in ESCALATING else None
+        # History loaded with its past publishing time (the demo) is not escalated years later.
+        escalate_at = deadline if alert.priority in ESCALATING and deadline > now else None
         new_rows += [
             (
                 alert_id,
@@ -88,11 +93,17 @@ def deliver(event: hooks.AlertEvent) -> None:
         ]
         if existing[alert_id]:
             Delivery.objects.filter(alert_id=alert_id).update(revision=alert.revision, updated_at=now)
+            if alert.priority in ESCALATING:
+                # Raised to flash or immediate: a mute no longer holds (they cannot be muted).
+                Delivery.objects.filter(alert_id=alert_id, muted=True).update(
+                    muted=False, escalate_at=escalate_at
+                )
     # A national alert has one delivery per active agency (about 18,800 at national scale):
     # plain rows, not model instances.
     insert_rows(Delivery, DELIVERY_COLUMNS, new_rows)
-    feed.record_alert_events([alerts[alert_id] for alert_id in event.alert_ids], event.event)
     outbox.enqueue(event.event, list(event.alert_ids))
+    # Last: the feed event takes a lock (cursor order = commit order) held until commit.
+    feed.record_alert_events([alerts[alert_id] for alert_id in event.alert_ids], event.event)
 
 
 def delivered_to(agency: Any) -> Exists:
@@ -102,7 +113,11 @@ def delivered_to(agency: Any) -> Exists:
 
 def connect() -> None:
     from crimac.alerts.models import alerts as alert_models
+    from crimac.dissemination import escalation, hookups
 
     for name in ("published", "revised", "cancelled", "resolved"):
         hooks.subscribe(name, deliver, in_transaction=True)
     alert_models.set_audience_rule(delivered_to)
+    # After `deliver`: recomputes deadlines of the deliveries it has just brought up to date.
+    escalation.connect()
+    hookups.connect()

@@ -22,7 +22,9 @@ from crimac.alerts.choices import (
 
 
 def _audience_as_written(agency: Any) -> Any:
-    return Exists(AudienceEntry.objects.filter(alert=OuterRef("pk")).filter(AudienceEntry.reaching(agency)))
+    """Reached by a positive term and by no exclusion (a radius needs dissemination to resolve it)."""
+    mine = AudienceEntry.objects.filter(alert=OuterRef("pk")).filter(AudienceEntry.reaching(agency))
+    return Exists(mine.filter(exclude=False)) & ~Exists(mine.filter(exclude=True))
 
 
 # Which published alerts reach an agency: the audience as written, until dissemination (which
@@ -39,7 +41,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: Any) -> AlertQuerySet:
         """What `user` may read. The one place that decides; every read goes through it.
 
-        - a draft: its originating agency only;
+        - a draft, or a draft cancelled before it went out: its originating agency only;
         - otherwise: the originating agency and every agency above it; every agency its
           audience reaches; analysts within their jurisdiction (national analysts: all).
         """
@@ -51,14 +53,14 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         own: Q = Q(origin_agency_id=agency.pk)
         above = Q(origin_agency__path__startswith=agency.path)
         audience = _audience_rule(agency)
-        published: Any = ~Q(status="draft") & (above | audience)
+        went_out = ~Q(status="draft") & ~Q(status="cancelled", published_at__isnull=True)
+        published: Any = went_out & (above | audience)
         analyst = scope_of(user, Perm.VIEW_ALL_ALERTS)
         if analyst == Scope.NATIONAL:
-            published = ~Q(status="draft")
+            published = went_out
         elif analyst == Scope.STATE:
             published = published | (
-                ~Q(status="draft")
-                & (Q(origin_agency__state_id=agency.state_id) | Q(state_id=agency.state_id))
+                went_out & (Q(origin_agency__state_id=agency.state_id) | Q(state_id=agency.state_id))
             )
         return self.filter(own | published)
 
