@@ -49,7 +49,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
+from benchlib import POSTGRES, scratch_database
+
 AGENCY = "DL-HQ"
 STATION = "DL-NEWDELHI-PS-001"
 BULK_SIZE = 500
@@ -152,23 +153,6 @@ def postgres_answers() -> bool:
         return True
     except Exception:
         return False
-
-
-@contextlib.contextmanager
-def scratch_database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"crimac_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def environment(database_url: str, tmp: Path) -> dict[str, str]:

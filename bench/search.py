@@ -20,60 +20,23 @@ It prints p50 and p99 of each and the ratio baseline / full text.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import random
 import re
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from io import StringIO
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
+from benchlib import django_with_demo_directory, scratch_database
 
-
-@contextlib.contextmanager
-def scratch_database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"crimac_bench_search_{secrets.token_hex(4)}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+PREFIX = "crimac_bench_search"
 
 
 def setup(url: str, tmp: Path, count: int, seed: int) -> float:
-    for key in [k for k in os.environ if k.startswith("CRIMAC_")]:
-        del os.environ[key]
-    os.environ.update(
-        {
-            "CRIMAC_DATABASE_URL": url,
-            "CRIMAC_DATA_DIR": str(tmp),
-            "CRIMAC_ENV": "development",
-            "CRIMAC_DEBUG": "0",
-            "CRIMAC_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "crimac.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("demo", "--alerts", "0", "--per-district", "1", stdout=StringIO())
+    django_with_demo_directory(url, tmp)
     from crimac.alerts.demo import build_history
 
     start = time.perf_counter()
@@ -234,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     with (
         tempfile.TemporaryDirectory(prefix="crimac-bench-search-") as tmp_name,
-        scratch_database(args.database, Path(tmp_name)) as url,
+        scratch_database(args.database, Path(tmp_name), PREFIX) as url,
     ):
         load = setup(url, Path(tmp_name), args.count, args.seed)
         results = run(args.queries, args.seed)
