@@ -99,10 +99,9 @@ def test_a_failing_escalation_does_not_stop_the_outbox(monkeypatch: Any) -> None
     def boom(now: datetime) -> None:
         raise RuntimeError("escalation broke")
 
-    fake = types.ModuleType("crimac.dissemination.escalation")
-    fake.run_due = boom  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "crimac.dissemination.escalation", fake)
-    monkeypatch.setattr(sys.modules["crimac.dissemination"], "escalation", fake, raising=False)
+    from crimac.dissemination import escalation
+
+    monkeypatch.setattr(escalation, "run_due", boom)
     with HttpReceiver() as r:
         add_endpoint("webhook", r.url)
         post_alert()

@@ -170,13 +170,6 @@ def recipients_for(
     return out
 
 
-def resolve(entries: list[AudienceEntry], centre: tuple[float, float] | None = None) -> dict[int, str]:
-    """Recipient agency id -> the first audience term that reached it, less the exclusions.
-    `centre`: the incident's (latitude, longitude), for radius terms (without it they reach
-    nobody)."""
-    return _resolve(entries, directory_index(), centre)[0]
-
-
 def _resolve(
     entries: list[AudienceEntry], index: DirectoryIndex, centre: tuple[float, float] | None
 ) -> tuple[dict[int, str], set[int]]:

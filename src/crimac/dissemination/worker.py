@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.utils import timezone
 
 from crimac.dissemination import outbox
 from crimac.dissemination.channels import send
@@ -73,16 +72,10 @@ def deliver_batch(
 
 
 def run_due(now: datetime) -> None:
-    """Escalations and hit-confirmation reminders that are due, when that module provides them.
-    (crimac.dissemination.escalation is written separately; until it exists this does nothing.)"""
-    try:
-        from crimac.dissemination import escalation
-    except ImportError:
-        return
-    for name in ("run_due", "remind_due"):
-        job: Callable[[datetime], Any] | None = getattr(escalation, name, None)
-        if job is None:
-            continue
+    """Escalations and hit-confirmation reminders that are due."""
+    from crimac.dissemination import escalation
+
+    for name, job in (("run_due", escalation.run_due), ("remind_due", escalation.remind_due)):
         try:
             job(now)
         except Exception:
@@ -90,10 +83,8 @@ def run_due(now: datetime) -> None:
 
 
 def expire_due(now: datetime) -> None:
-    try:
-        from crimac.alerts.actions import expire_due_alerts
-    except ImportError:
-        return
+    from crimac.alerts.actions import expire_due_alerts
+
     try:
         expire_due_alerts(now=now)
     except Exception:
@@ -123,11 +114,9 @@ def run_periodic(now: datetime, last_run: dict[str, float]) -> None:
 
 
 def _now() -> datetime:
-    """Dissemination's clock (which tests may stop), or the real time."""
-    try:
-        from crimac.dissemination.clock import now
-    except ImportError:
-        return timezone.now()
+    """Dissemination's clock, which tests may stop."""
+    from crimac.dissemination.clock import now
+
     return now()
 
 
