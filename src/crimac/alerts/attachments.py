@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crimac.alerts import hooks
 from crimac.alerts.actions import _require_change
 from crimac.alerts.choices import AttachmentKind, Status
 from crimac.alerts.models import Alert, Attachment
@@ -191,6 +192,8 @@ def attach(
                 "size": len(prepared.data),
             },
         )
+        if alert.published_at is not None:
+            hooks.emit("attached", [alert.pk], actor_id=actor.pk, revision=alert.revision)
     return attachment
 
 

@@ -26,8 +26,12 @@ from django.db import transaction
 
 log = logging.getLogger("crimac.alerts.hooks")
 
-EventName = Literal["published", "revised", "cancelled", "resolved"]
+EventName = Literal["published", "revised", "cancelled", "resolved", "attached"]
+# What a reader of the alert sees change (search, dissemination and matching follow these).
 EVENTS: tuple[EventName, ...] = ("published", "revised", "cancelled", "resolved")
+# A photograph or document added to a published alert: no new revision, nobody is told, but
+# figures that depend on attachments (oversight's missing-photo check) follow it.
+ALL_EVENTS: tuple[EventName, ...] = (*EVENTS, "attached")
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,8 @@ class AlertEvent:
 
 
 Callback = Callable[[AlertEvent], None]
-_registry: dict[str, list[Callback]] = {name: [] for name in EVENTS}
-_in_transaction: dict[str, list[Callback]] = {name: [] for name in EVENTS}
+_registry: dict[str, list[Callback]] = {name: [] for name in ALL_EVENTS}
+_in_transaction: dict[str, list[Callback]] = {name: [] for name in ALL_EVENTS}
 
 
 def subscribe(event: EventName, callback: Callback, *, in_transaction: bool = False) -> None:

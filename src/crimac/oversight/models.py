@@ -49,3 +49,77 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.title}"
+
+
+# --- figures kept up to date at publish --------------------------------------------------------
+# The dashboard must not count a million alerts each time it is drawn. What every published alert
+# adds to the figures is kept here, written in the alert's own transaction (`tally.count`), and
+# the figures sum these rows (at most agencies x months) instead of the alerts. `crimac
+# oversight-tally` rebuilds all three tables from the alerts (after loading history with SQL, or
+# to check them).
+
+
+class AlertTally(models.Model):
+    """What one published alert contributes, as last counted: the deltas of a revision (a new
+    category, a section cited, a photograph attached) are taken against this row."""
+
+    alert = models.OneToOneField("alerts.Alert", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    agency_id = models.IntegerField(help_text="the originating agency")
+    state_key = models.IntegerField(help_text="the originating agency's State when counted; 0: none")
+    month = models.DateField(help_text="first day of the month of publication, in the centre's time zone")
+    category = models.CharField(max_length=32)
+    priority = models.CharField(max_length=12)
+    trafficking = models.BooleanField()
+    trafficking_uncited = models.BooleanField()
+    heinous = models.BooleanField()
+    no_fir = models.BooleanField()
+    missing = models.BooleanField()
+    no_photo = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} in {self.month:%Y-%m}"
+
+
+class AgencyMonth(models.Model):
+    """Alerts one agency published in one month, and how many of them fail each compliance check."""
+
+    agency_id = models.IntegerField()
+    month = models.DateField()
+    alerts = models.IntegerField(default=0)
+    trafficking = models.IntegerField(default=0)
+    trafficking_uncited = models.IntegerField(default=0)
+    heinous = models.IntegerField(default=0)
+    no_fir = models.IntegerField(default=0)
+    missing = models.IntegerField(default=0)
+    no_photo = models.IntegerField(default=0)
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency_id", "month"], name="agency_month_once")]
+        indexes = [models.Index(fields=["month", "agency_id"])]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} {self.month:%Y-%m}: {self.alerts}"
+
+
+class StateMonth(models.Model):
+    """Alerts published in one month by the agencies of one State (0: agencies of no State), per
+    category and priority: the breakdowns and the monthly trend."""
+
+    state_key = models.IntegerField()
+    month = models.DateField()
+    category = models.CharField(max_length=32)
+    priority = models.CharField(max_length=12)
+    alerts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state_key", "month", "category", "priority"], name="state_month_once"
+            )
+        ]
+        indexes = [models.Index(fields=["month", "state_key"])]
+
+    def __str__(self) -> str:
+        return f"State {self.state_key} {self.month:%Y-%m} {self.category}/{self.priority}: {self.alerts}"

@@ -15,6 +15,9 @@ from django.utils import timezone
 from crimac.alerts.models import Alert
 from crimac.oversight.period import Period
 
+HEINOUS = "heinous_crime"
+MISSING = "missing_person"
+
 
 def posted(period: Period) -> QuerySet[Alert]:
     """Alerts published in the period (drafts never count; cancelled ones were posted)."""

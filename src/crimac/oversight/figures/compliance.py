@@ -11,12 +11,9 @@ from django.db.models import Q
 from crimac.alerts.choices import TRAFFICKING_CATEGORIES, AttachmentKind
 from crimac.alerts.models import Alert, Attachment, Citation
 from crimac.directory.models import District, State
-from crimac.oversight.figures.base import ratio
+from crimac.oversight.figures.base import HEINOUS, MISSING, ratio
 from crimac.oversight.figures.rollup import Rollup, rollup
 from crimac.oversight.period import Period
-
-HEINOUS = "heinous_crime"
-MISSING = "missing_person"
 
 # The figures, each a filter over alerts; `alerts_behind` uses the same filters for the links.
 CHECKS = ("trafficking_uncited", "no_fir", "no_photo")

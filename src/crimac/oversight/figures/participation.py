@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from crimac.alerts.choices import CATEGORIES, Priority
-from crimac.alerts.models import Alert
 from crimac.directory.choices import AgencyKind
 from crimac.directory.models import Agency, District, State
 from crimac.oversight.figures.base import iso, posted, ratio
-from crimac.oversight.figures.rollup import Rollup, Tally, rollup
+from crimac.oversight.figures.rollup import Rollup, Tally, agency_counts, last_before, rollup
 from crimac.oversight.period import Period
+from crimac.oversight.tally import merge_max, split
 
 STATION = AgencyKind.POLICE_STATION
 TOP = 3
@@ -41,8 +41,8 @@ def _row(t: Tally | None) -> dict[str, Any]:
     }
 
 
-def _breakdown(qs: Any) -> dict[str, dict[str, int]]:
-    pairs = list(qs.order_by().values_list("category", "priority").annotate(n=Count("id")))
+def _breakdown(pairs: Any) -> dict[str, dict[str, int]]:
+    """From (category, priority, alerts) triples."""
     categories: dict[str, int] = {}
     priorities: dict[str, int] = {}
     for category, priority, n in pairs:
@@ -52,6 +52,23 @@ def _breakdown(qs: Any) -> dict[str, dict[str, int]]:
         "by_category": {c.value: categories.get(c.value, 0) for c in CATEGORIES},
         "by_priority": {p: priorities.get(p, 0) for p in Priority.values},
     }
+
+
+def _counted(qs: Any) -> Any:
+    return qs.order_by().values_list("category", "priority").annotate(n=Count("id"))
+
+
+def _kept_months(period: Period, state: State | None) -> tuple[Any, list[Period]]:
+    """The kept per-State monthly rows for the period's whole months, and the days left over."""
+    from crimac.oversight.models import StateMonth
+
+    months, edges = split(period)
+    if months is None:
+        return StateMonth.objects.none(), edges
+    kept = StateMonth.objects.filter(month__gte=months[0], month__lte=months[1])
+    if state is not None:
+        kept = kept.filter(state_key=state.pk)
+    return kept.order_by(), edges
 
 
 def state_rows(period: Period, data: Rollup | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -90,13 +107,10 @@ def state_rows(period: Period, data: Rollup | None = None) -> tuple[list[dict[st
 def silent_states(period: Period, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The States/UTs that posted nothing in the period, with their last alert before it."""
     silent = [r for r in rows if not r["alerts"]]
-    start, _ = period.bounds()
-    last = dict(
-        Alert.objects.filter(published_at__lt=start, origin_agency__state_id__in=[r["id"] for r in silent])
-        .order_by()
-        .values_list("origin_agency__state_id")
-        .annotate(last=Max("published_at"))
-    )
+    agencies = Agency.objects.filter(state_id__in=[r["id"] for r in silent])
+    state_of = dict(agencies.values_list("pk", "state_id"))
+    last: dict[int, datetime] = {}
+    merge_max(last, ((state_of[a], when) for a, when in last_before(period.start, agencies).items()))
     return [
         {
             "code": r["code"],
@@ -144,29 +158,17 @@ def district_rows(
 def station_rows(period: Period, *, state: State, district: District | None = None) -> list[dict[str, Any]]:
     """Every active police station of a State (or district) with its alerts in the period, and for
     the silent ones how long they have been silent: since their last alert ever, or since they
-    joined when they never posted. Three queries."""
+    joined when they never posted. A handful of queries, none over all the period's alerts."""
     stations = Agency.objects.filter(active=True, kind=STATION, state=state).select_related("district")
-    alert_qs = posted(period).filter(origin_agency__state=state, origin_agency__kind=STATION)
     if district is not None:
         stations = stations.filter(district=district)
-        alert_qs = alert_qs.filter(origin_agency__district=district)
-    counts = {
-        r["origin_agency_id"]: r
-        for r in alert_qs.order_by()
-        .values("origin_agency_id")
-        .annotate(alerts=Count("id"), first=Min("published_at"), last=Max("published_at"))
-    }
-    start, end = period.bounds()
-    before = Alert.objects.filter(
-        published_at__lt=start, origin_agency__state=state, origin_agency__kind=STATION
-    )
-    if district is not None:
-        before = before.filter(origin_agency__district=district)
-    last_before = dict(before.order_by().values_list("origin_agency_id").annotate(last=Max("published_at")))
+    counts = agency_counts(period, stations)
+    _, end = period.bounds()
+    last_before_start = last_before(period.start, stations)
     rows = []
     for a in stations.order_by("code"):
         c = counts.get(a.pk)
-        since = None if c else (last_before.get(a.pk) or a.created_at)
+        since = None if c else (last_before_start.get(a.pk) or a.created_at)
         rows.append(
             {
                 "code": a.code,
@@ -175,45 +177,72 @@ def station_rows(period: Period, *, state: State, district: District | None = No
                 "district_code": a.district.lgd_code if a.district else None,
                 "alerts": c["alerts"] if c else 0,
                 "first_alert_at": iso(c["first"]) if c else None,
-                "last_alert_at": iso(c["last"]) if c else iso(last_before.get(a.pk)),
+                "last_alert_at": iso(c["last"]) if c else iso(last_before_start.get(a.pk)),
                 "silent": c is None,
                 "silent_since": iso(since),
                 "silent_days": max(0, (end - since).days) if since else None,
-                "ever_posted": bool(c) or a.pk in last_before,
+                "ever_posted": bool(c) or a.pk in last_before_start,
             }
         )
     return rows
 
 
-def breakdown(
-    period: Period, *, state: State | None = None, district: District | None = None
-) -> dict[str, Any]:
+def _posted_by(period: Period, state: State | None, district: District | None) -> Any:
     qs = posted(period)
     if state is not None:
         qs = qs.filter(origin_agency__state=state)
     if district is not None:
         qs = qs.filter(origin_agency__district=district)
-    return _breakdown(qs)
+    return qs
+
+
+def breakdown(
+    period: Period, *, state: State | None = None, district: District | None = None
+) -> dict[str, Any]:
+    """Alerts per category and per priority. Nationally and for a State from the kept monthly
+    rows and the days around them; for a district from its alerts (they are few)."""
+    if district is not None:
+        return _breakdown(_counted(_posted_by(period, state, district)))
+    kept, edges = _kept_months(period, state)
+    pairs = list(kept.values_list("category", "priority").annotate(n=Sum("alerts")))
+    for edge in edges:
+        pairs += _counted(_posted_by(edge, state, None))
+    return _breakdown(pairs)
 
 
 def trend(
     period: Period, unit: str = "month", *, state: State | None = None, district: District | None = None
 ) -> list[dict[str, Any]]:
-    """Alerts per week (Monday) or month in the period, gaps filled with zero."""
+    """Alerts per week (Monday) or month in the period, gaps filled with zero. Months nationally
+    and for a State come from the kept monthly rows (and the alerts of the days around them)."""
     trunc = TruncWeek if unit == "week" else TruncMonth
-    qs = posted(period)
-    if state is not None:
-        qs = qs.filter(origin_agency__state=state)
-    if district is not None:
-        qs = qs.filter(origin_agency__district=district)
     tz = timezone.get_current_timezone()
-    counts = {
-        (b.date() if isinstance(b, datetime) else b): n
-        for b, n in qs.order_by()
-        .annotate(bucket=trunc("published_at", tzinfo=tz))
-        .values_list("bucket")
-        .annotate(n=Count("id"))
-    }
+
+    def raw(p: Period, d: District | None) -> Any:
+        return (
+            _posted_by(p, state, d)
+            .order_by()
+            .annotate(bucket=trunc("published_at", tzinfo=tz))
+            .values_list("bucket")
+            .annotate(n=Count("id"))
+        )
+
+    counts: dict[Any, int] = {}
+
+    def add(bucket: Any, n: int) -> None:
+        day = bucket.date() if isinstance(bucket, datetime) else bucket
+        counts[day] = counts.get(day, 0) + n
+
+    if unit == "month" and district is None:
+        kept, edges = _kept_months(period, state)
+        for month, n in kept.values_list("month").annotate(n=Sum("alerts")):
+            add(month, n)
+        for edge in edges:
+            for bucket, n in raw(edge, None):
+                add(bucket, n)
+    else:
+        for bucket, n in raw(period, district):
+            add(bucket, n)
     return [{"start": b.isoformat(), "alerts": counts.get(b, 0)} for b in _buckets(period, unit)]
 
 

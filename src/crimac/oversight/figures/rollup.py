@@ -1,30 +1,31 @@
-"""One pass over the period's alerts, grouped by the agency that posted them, rolled up to
-districts, States and the nation.
+"""Alerts per originating agency for a period, rolled up to districts, States and the nation.
 
-The dashboard needs the same alerts counted at every level and for every compliance check. Doing
-that with one GROUP BY per level reads the alerts many times; instead the database groups the
-period's alerts once by originating agency (at most one row per agency, whatever the number of
-alerts) with every count the figures need, and the rows are summed up the directory here: a loop
-over agencies (tens of thousands at most), never over alerts.
+The dashboard needs the same alerts counted at every level and for every compliance check. The
+counts per agency and month are kept up to date at publish (`crimac.oversight.tally`), so a
+period's whole months are summed from those rows (at most agencies x months, whatever the number
+of alerts), and only the days before the first and after the last whole month are counted from
+the alerts (one GROUP BY on the originating agency). The rows are then summed up the directory
+here: a loop over agencies (tens of thousands at most), never over alerts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
 from crimac.alerts.choices import TRAFFICKING_CATEGORIES
 from crimac.directory.choices import AgencyKind
 from crimac.directory.models import Agency
-from crimac.oversight.figures.base import posted
+from crimac.oversight import tally
+from crimac.oversight.figures.base import HEINOUS, MISSING, posted
 from crimac.oversight.period import Period
 
 STATION = AgencyKind.POLICE_STATION
-COUNTS = ("alerts", "trafficking", "trafficking_uncited", "heinous", "no_fir", "missing", "no_photo")
+COUNTS = tally.COUNTS
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Tally:
 
 
 def _counts(qs: Any) -> Any:
-    from crimac.oversight.figures.compliance import HEINOUS, MISSING, check_filter
+    from crimac.oversight.figures.compliance import check_filter
 
     return qs.annotate(
         alerts=Count("id"),
@@ -102,8 +103,8 @@ class Rollup:
 
 
 def rollup(period: Period) -> Rollup:
-    """Two queries: every agency's State, district, kind and state (ids and flags only), and the
-    period's alerts grouped by originating agency alone (no join: the cheapest grouping)."""
+    """Every agency's State, district, kind and state (ids and flags only, one query), and the
+    period's counts per originating agency (`agency_counts`)."""
     info: dict[int, tuple[int | None, int | None, bool]] = {}
     directory: dict[tuple[int | None, int | None], tuple[int, int]] = {}
     for pk, state_id, district_id, kind, active in Agency.objects.order_by().values_list(
@@ -115,7 +116,69 @@ def rollup(period: Period) -> Rollup:
             agencies, stations = directory.get((state_id, district_id), (0, 0))
             directory[(state_id, district_id)] = (agencies + 1, stations + station)
     per_agency = []
-    for r in _counts(posted(period).order_by().values("origin_agency_id")):
-        place = info[r["origin_agency_id"]]
+    for agency_id, r in agency_counts(period).items():
+        place = info[agency_id]
         per_agency.append({**r, "state_id": place[0], "district_id": place[1], "station": place[2]})
     return Rollup(period, directory, per_agency)
+
+
+def _merge(into: dict[int, dict[str, Any]], agency_id: int, row: dict[str, Any]) -> None:
+    if not row["alerts"]:
+        return
+    have = into.get(agency_id)
+    if have is None:
+        into[agency_id] = {k: row[k] for k in (*COUNTS, "first", "last")}
+        return
+    for k in COUNTS:
+        have[k] += row[k]
+    have["first"] = min(have["first"], row["first"])
+    have["last"] = max(have["last"], row["last"])
+
+
+def agency_counts(period: Period, agencies: QuerySet[Agency] | None = None) -> dict[int, dict[str, Any]]:
+    """Per originating agency (of `agencies`, or all) that published in the period: its alerts,
+    compliance counts, first and last publication. Whole months from the kept counts, the days
+    around them from the alerts."""
+    from crimac.oversight.models import AgencyMonth
+
+    months, edges = tally.split(period)
+    out: dict[int, dict[str, Any]] = {}
+    if months is not None:
+        kept = AgencyMonth.objects.filter(month__gte=months[0], month__lte=months[1], alerts__gt=0)
+        if agencies is not None:
+            kept = kept.filter(agency_id__in=agencies.values("pk"))
+        sums = {f"n_{c}": Sum(c) for c in COUNTS}
+        per_agency = (
+            kept.order_by().values("agency_id").annotate(**sums, first=Min("first_at"), last=Max("last_at"))
+        )
+        for r in per_agency:
+            row: dict[str, Any] = dict(r)
+            _merge(
+                out,
+                row["agency_id"],
+                {**{c: row[f"n_{c}"] for c in COUNTS}, "first": row["first"], "last": row["last"]},
+            )
+    for edge in edges:
+        qs = posted(edge)
+        if agencies is not None:
+            qs = qs.filter(origin_agency__in=agencies.values("pk"))
+        for r in _counts(qs.order_by().values("origin_agency_id")):
+            _merge(out, r["origin_agency_id"], r)
+    return out
+
+
+def last_before(day: date, agencies: QuerySet[Agency]) -> dict[int, datetime]:
+    """Per agency of `agencies`: its last publication before `day` (00:00 in the centre's time
+    zone), if it ever published."""
+    from crimac.oversight.models import AgencyMonth
+
+    month = day.replace(day=1)
+    out: dict[int, datetime] = {}
+    kept = AgencyMonth.objects.filter(month__lt=month, alerts__gt=0, agency_id__in=agencies.values("pk"))
+    tally.merge_max(out, kept.order_by().values_list("agency_id").annotate(last=Max("last_at")))
+    if day > month:
+        edge = posted(Period(month, day - timedelta(days=1))).filter(origin_agency__in=agencies.values("pk"))
+        tally.merge_max(
+            out, edge.order_by().values_list("origin_agency_id").annotate(last=Max("published_at"))
+        )
+    return out
