@@ -113,9 +113,10 @@ def timeliness_report(period: Period, *, viewer: Viewer | None, state: State | N
 def compliance_report(period: Period, *, viewer: Viewer | None, state: State | None = None) -> dict[str, Any]:
     state_ids = {state.pk} if state is not None else (viewer.detail_state_ids() if viewer else None)
     district_id = viewer.detail_district_id() if viewer else None
-    states, totals = compliance.compliance(period, level="state")
+    data = rollup(period)
+    states, totals = compliance.compliance(period, level="state", data=data)
     districts, _ = compliance.compliance(
-        period, level="district", state_ids=state_ids, district_id=district_id
+        period, level="district", state_ids=state_ids, district_id=district_id, data=data
     )
     return {
         "period": period.as_dict(),

@@ -51,6 +51,18 @@ class Tally:
         if station and row["alerts"]:
             self.stations_posted += 1
 
+    def add(self, other: Tally) -> None:
+        """Sum another place into this one (a district into its State)."""
+        self.agencies += other.agencies
+        self.stations += other.stations
+        self.stations_posted += other.stations_posted
+        for k in COUNTS:
+            self.counts[k] += other.counts[k]
+        if other.first is not None:
+            self.first = other.first if self.first is None else min(self.first, other.first)
+        if other.last is not None:
+            self.last = other.last if self.last is None else max(self.last, other.last)
+
 
 def _counts(qs: Any) -> Any:
     from crimac.oversight.figures.compliance import check_filter
@@ -77,18 +89,28 @@ class Rollup:
     per_agency: list[dict[str, Any]]
     _cache: dict[str, dict[Any, Tally]] = field(default_factory=dict)
 
+    def places(self) -> dict[tuple[int | None, int | None], Tally]:
+        """Per (State, district): the one pass over the agencies' rows; the levels above sum these."""
+        if "place" in self._cache:
+            return self._cache["place"]
+        out: dict[Any, Tally] = {}
+        for place, (agencies, stations) in self.directory.items():
+            t = out.setdefault(place, Tally())
+            t.agencies += agencies
+            t.stations += stations
+        for row in self.per_agency:
+            t = out.setdefault((row["state_id"], row["district_id"]), Tally())
+            t.add_alerts(row, station=row["station"])
+        self._cache["place"] = out
+        return out
+
     def tally(self, name: str, key: Callable[[int | None, int | None], Any]) -> dict[Any, Tally]:
         """Sum per place; `key(state_id, district_id)` names the place."""
         if name in self._cache:
             return self._cache[name]
         out: dict[Any, Tally] = {}
-        for (state_id, district_id), (agencies, stations) in self.directory.items():
-            t = out.setdefault(key(state_id, district_id), Tally())
-            t.agencies += agencies
-            t.stations += stations
-        for row in self.per_agency:
-            t = out.setdefault(key(row["state_id"], row["district_id"]), Tally())
-            t.add_alerts(row, station=row["station"])
+        for (state_id, district_id), t in self.places().items():
+            out.setdefault(key(state_id, district_id), Tally()).add(t)
         self._cache[name] = out
         return out
 
