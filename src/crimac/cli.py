@@ -23,6 +23,7 @@ COMMANDS = {
     "gen-names": "write a labelled JSONL file of realistic Indian name variants for eval-matching",
     "report": "participation, timeliness and compliance reports (json, csv, html, pdf)",
     "digest": "send the weekly digest of silent stations and unacknowledged alerts",
+    "oversight-tally": "recount oversight's kept figures from the alerts; --check compares only",
     "search-reindex": "rebuild the full-text search index; forget searches older than 72 hours",
     "matching-backfill": "correlate alerts whose correlation was lost (a crash); --all rebuilds every key",
 }
@@ -32,6 +33,7 @@ ALIASES = {
     "eval-matching": "eval_matching",
     "gen-names": "gen_names",
     "matching-backfill": "matching_backfill",
+    "oversight-tally": "oversight_tally",
     "search-reindex": "search_reindex",
 }
 
