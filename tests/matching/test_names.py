@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from crimac.matching.names import name_score, name_tokens, normalise_name, parse, phonetic_keys, to_latin
+from crimac.matching.names import (
+    name_score,
+    name_tokens,
+    normalise_name,
+    parse,
+    phonetic_keys,
+    relative,
+    to_latin,
+)
 
 
 @pytest.mark.parametrize(
@@ -184,3 +192,22 @@ def test_family_name_from_the_relative() -> None:
     assert name_score("Madhab Haldar", "Laxmi d/o Madhab Haldar")[0] < 0.5
     # a name that has its own family name gets no second one
     assert len(parse("Sunil Oraon s/o Budhu Oraon")) == 1
+
+
+def test_a_trailing_title_is_dropped_however_it_is_spelt() -> None:
+    assert normalise_name("Miss Sunaina Kumaree") == normalise_name("Sunaina Kumari") == "sunaina"
+    assert normalise_name("Kumari Bishni Kumaari Oraon") == normalise_name("Bishni Oraon")
+
+
+def test_common_parts_left_over_are_not_different_names() -> None:
+    """A Devi or Kumar one writer adds is a part missing, not a different family name."""
+    assert name_score("Poonam Devi", "Poonam Dixit")[0] > name_score("Poonam Tiwari", "Poonam Dixit")[0]
+
+
+def test_relative_of_a_name() -> None:
+    assert relative("Laxmi d/o Madhab Haldar") == ("parent", "madab")
+    assert relative("Sunita W/O Shri Ram Kumar") == ("spouse", "ram")
+    assert relative("Ali son of Akbar") == ("parent", "akbar")
+    assert relative("राम पुत्र श्याम") == ("parent", "syam")
+    assert relative("Ram c/o Shyam") == ("", "")
+    assert relative("Anita Devi") == ("", "")

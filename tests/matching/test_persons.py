@@ -12,6 +12,7 @@ from crimac.matching.persons import (
     blocking_keys,
     gender_of,
     link,
+    query_keys,
     score,
 )
 
@@ -143,3 +144,32 @@ def test_link_is_bounded_by_top_k() -> None:
 def test_link_of_nothing() -> None:
     assert link([]) == []
     assert link([person("a", "")]) == []
+
+
+def test_fathers_names_agree_or_differ() -> None:
+    a = person("a", "Rajesh Mahto s/o Gopal Mahto", gender="male", age_min=9, age_max=9)
+    b = person("b", "R. Mahto S/O Anand Mahto", gender="male", age_min=8, age_max=8)
+    c = person("c", "R. Mahto s/o Gopaal Mahto", gender="male", age_min=8, age_max=8)
+    d = person("d", "R. Mahto w/o Anand Mahto", gender="male", age_min=8, age_max=8)
+    differ, same, other_kind = score(a, b), score(a, c), score(a, d)
+    assert "father's names differ (Gopal / Anand)" in differ.reasons
+    assert "same father's name Gopal" in same.reasons
+    assert differ.score < other_kind.score < same.score
+    assert differ.score < MATCH_THRESHOLD <= same.score
+
+
+def test_one_typo_in_a_part_still_shares_a_blocking_key() -> None:
+    for x, y in (
+        ("Vibha Devi", "Vilbha Debi"),
+        ("Najma Syed", "Ntajjma Syed"),
+        ("Sowmya", "Sovmyaa"),
+        ("Ramesh Khuntia", "Khulntia R."),
+        ("Gitanjali Smrma", "G. Sharma"),
+    ):
+        kx, ky = blocking_keys(person("x", x)), blocking_keys(person("y", y))
+        assert (query_keys(kx) & ky) or (query_keys(ky) & kx), (x, y)
+    # a name of two distinctive parts does not look up single-part keys
+    many = query_keys(blocking_keys(person("x", "Sunita Mahto")))
+    assert not any(k.startswith(("t:", "s:", "d:")) for k in many)
+    lone = query_keys(blocking_keys(person("x", "Sunita Devi")))
+    assert any(k.startswith("d:") for k in lone)

@@ -372,6 +372,7 @@ def _load_groups() -> tuple[dict[str, str], dict[str, str]]:
 
 _GROUP_RAW, _GROUP_FOLDED = _load_groups()
 _HONORIFICS_FOLDED = frozenset(_fold_chars(h) for h in HONORIFICS if len(h) > 2)
+_TRAILING_FOLDED = frozenset(_fold_chars(h) for h in TRAILING_TITLES if len(h) > 2)
 _GROUP_CANON = {_fold_chars(w): w for w in {v for v in _GROUP_RAW.values()}}
 LEXICON: frozenset[str] = frozenset()  # filled by _load_lexicon() below, from the name lists
 WEAK = frozenset(_fold_chars(_GROUP_RAW.get(w, w)) for w in _words("weak.txt"))
@@ -408,6 +409,34 @@ def _relative_family(part: str) -> str:
     return words[-1] if len(words) >= 2 else ""
 
 
+_SPOUSE_WORDS = frozenset({"w/o", "w.o", "h/o", "wife of", "husband of", "patni"})
+_PARENT_WORDS = frozenset(RELATIONS) - _SPOUSE_WORDS - {"c/o", "f/o", "m/o", "mother", "mother's name"}
+
+
+@functools.lru_cache(maxsize=65536)
+def relative(text: str) -> tuple[str, str]:
+    """("parent" or "spouse", the folded given name of the relative) from "Laxmi d/o Madhab Haldar"
+    ("parent", "madab"), or ("", "") when the name names no father or spouse (or only "c/o")."""
+    latin = _ALIAS_RE.split(to_latin(text or ""))[0]
+    m = _RELATION_RE.search(latin)
+    if not m:
+        return "", ""
+    phrase = m.group(0).strip(" ,")
+    kind = ""
+    for rel in RELATIONS:  # longest first
+        if re.match(re.escape(rel).replace(r"\ ", r"\s+") + r"(?=[\s.:,-]|$)", phrase):
+            kind = "spouse" if rel in _SPOUSE_WORDS else ("parent" if rel in _PARENT_WORDS else "")
+            phrase = phrase[len(rel) :]
+            break
+    if not kind:
+        return "", ""
+    for w in re.split(r"[\s,/]+", phrase):
+        w = w.strip(".'-&,:")
+        if len(w) > 1 and w.isalpha() and w not in HONORIFICS and w not in {"of", "name"}:
+            return kind, fold_token(w)
+    return "", ""
+
+
 def _tokens_of_part(part: str) -> list[str]:
     part = _RELATION_RE.sub("", part)
     part = re.sub(r"(?<=[a-z])\.(?=[a-z])", ". ", part)  # "r.k.sharma" -> "r. k. sharma"
@@ -419,7 +448,7 @@ def _tokens_of_part(part: str) -> list[str]:
     kept: list[str] = []
     for t in tokens:
         title = t in HONORIFICS or _fold_chars(t) in _HONORIFICS_FOLDED
-        if title and (not kept or t in TRAILING_TITLES):
+        if title and (not kept or t in TRAILING_TITLES or _fold_chars(t) in _TRAILING_FOLDED):
             continue
         kept.append(t)
     return kept or [t for t in tokens if fold_token(t) in WEAK]
@@ -505,7 +534,23 @@ def phonetic_keys(text: str) -> set[str]:
                 keys.add(f"i:{x[0]}|{_block_skel(y)}")
         if len(strong) > 1:
             keys.add("n:" + "".join(sorted(_block_skel(t) for t in strong)))
+        # One typo in one part: a part and its one-letter deletions, alone ("d:", looked up by
+        # names of one distinctive part) and beside the skeleton of another part ("e:").
+        distinct = [t for t in strong if t not in WEAK]
+        for t in distinct:
+            keys.update("d:" + d for d in _deletions(t))
+        for x, y in itertools.permutations(distinct, 2):
+            keys.update(f"e:{d}|{_block_skel(y)}" for d in _deletions(x))
     return keys
+
+
+@functools.lru_cache(maxsize=262144)
+def _deletions(t: str) -> frozenset[str]:
+    """A folded part and every form of it with one letter deleted: two parts one edit apart
+    (a letter dropped, added, replaced or two swapped) share one of these."""
+    if len(t) < 4:
+        return frozenset({t})
+    return frozenset({t} | {t[:i] + t[i + 1 :] for i in range(len(t))})
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -627,7 +672,9 @@ def _score_tokens(
             reasons.append(f"{rx.capitalize()} and {ry.capitalize()} differ by spelling ({s:.2f})")
     un_a = [ta[i] for i in range(len(ta)) if i not in matched_a]
     un_b = [tb[j] for j in range(len(tb)) if j not in matched_b]
-    both_sides = bool(un_a) and bool(un_b)
+    # Parts left over on both sides are different names ("Poonam Dixit" / "Poonam Tiwari"), unless
+    # one side's are only common parts (Devi, Kumar, Lal), which one writer adds and another leaves out.
+    both_sides = any(t not in WEAK for t in un_a) and any(t not in WEAK for t in un_b)
     for un, toks in ((un_a, ta), (un_b, tb)):
         for t in un:
             w = _weight(t)

@@ -27,6 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--threshold", type=float, default=MATCH_THRESHOLD)
         parser.add_argument("--top-k", type=int, default=10)
         parser.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
+        parser.add_argument(
+            "--ratio-sample",
+            type=int,
+            help="run the rapidfuzz baseline on all pairs of a random sample of this many records "
+            "(an estimate, labelled as one) instead of all pairs of the file",
+        )
+        parser.add_argument(
+            "--workers", type=int, help="processes for the all-pairs baseline (default: one per core)"
+        )
         parser.add_argument("--errors", type=int, default=0, help="show this many false and missed links")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -38,8 +47,16 @@ class Command(BaseCommand):
             raise CommandError(f"{opts['file']}: {exc}") from exc
         if not records:
             raise CommandError(f"{opts['file']}: no records")
+        for opt in ("ratio_sample", "workers"):
+            if opts[opt] is not None and opts[opt] < 1:
+                raise CommandError(f"--{opt.replace('_', '-')} must be at least 1")
         report = evaluate.evaluate(
-            records, threshold=opts["threshold"], top_k=opts["top_k"], baselines=not opts["no_baselines"]
+            records,
+            threshold=opts["threshold"],
+            top_k=opts["top_k"],
+            baselines=not opts["no_baselines"],
+            ratio_sample=opts["ratio_sample"],
+            workers=opts["workers"],
         )
         if opts["pairs_out"]:
             with open(opts["pairs_out"], "w", newline="", encoding="utf-8") as f:
