@@ -589,6 +589,7 @@ def profile(kind: str, count: int) -> None:
         took = time.perf_counter() - started
         print(f"\n{count} single POSTs in process, no profiler: {took / count * 1000:.2f} ms each")
         stages(count, rng)
+        phases(client, [alert_body(rng, n) for n in range(count)])
         profiler = cProfile.Profile()
         profiler.enable()
         for b in [alert_body(rng, n) for n in range(count)]:
@@ -649,6 +650,120 @@ def stages(count: int, rng: random.Random) -> None:
         f"  the answer from the written objects (snapshot) {answer_ms:5.2f} ms\n"
         f"  (for comparison) re-read it and serialise it  {reread_ms:6.2f} ms"
     )
+
+
+class Phases:
+    """Wall time per phase of the single-alert POSTs made while `timing()` is on: each phase's
+    function is wrapped where its caller finds it, and a phase's time excludes the phases
+    nested in it (the alert's insert excludes the hooks it emits, for example)."""
+
+    def __init__(self) -> None:
+        self.totals: Counter[str] = Counter()
+        self.stack: list[list[float]] = []  # [started, time of nested phases]
+
+    def wrap(self, name: str, fn: Any) -> Any:
+        import functools
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self.stack.append([time.perf_counter(), 0.0])
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                started, nested = self.stack.pop()
+                took = time.perf_counter() - started
+                self.totals[name] += took - nested
+                if self.stack:
+                    self.stack[-1][1] += took
+
+        return timed
+
+
+@contextlib.contextmanager
+def timing() -> Iterator[Phases]:
+    """Wrap the phases of the POST path (see `phases`) and unwrap them afterwards."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from crimac.alerts import actions, hooks
+    from crimac.api import auth
+    from crimac.dissemination import feed, outbox, subscribers
+
+    found = Phases()
+    patched: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, attr: str, name: str) -> None:
+        original = getattr(owner, attr)
+        patched.append((owner, attr, original))
+        setattr(owner, attr, found.wrap(name, original))
+
+    patch(auth, "authenticate_api_key", "authenticate the API key")
+    patch(actions, "check_alert", "validate (check_alert)")
+    patch(actions, "_insert", "insert alert, subjects, revision, audit")
+    patch(subscribers, "directory_index", "audience: directory index and rules")
+    patch(subscribers, "active_rules", "audience: directory index and rules")
+    patch(subscribers, "recipients_for", "audience: resolve recipients")
+    patch(subscribers, "insert_rows", "deliveries (COPY)")
+    patch(outbox, "_enqueue", "outbox")
+    patch(subscribers.feed, "record_alert_events", "feed event (advisory lock + insert)")
+    patch(BaseDatabaseWrapper, "commit", "commit")
+    registries = [hooks._in_transaction, hooks._registry]
+    names = {
+        "deliver": "dissemination: deliver (rest)",
+        "on_alert_event": "search document",
+        "write_keys": "matching keys (+ pending row)",
+        "correlate_event": "correlation (after commit)",
+        "on_revised": "escalation",
+    }
+    saved = [{event: list(cbs) for event, cbs in registry.items()} for registry in registries]
+    for registry in registries:
+        for event, callbacks in registry.items():
+            registry[event] = [
+                found.wrap(names.get(cb.__name__, f"hook {cb.__module__}.{cb.__name__}"), cb)
+                for cb in callbacks
+            ]
+    original_push = feed.push_after_commit
+
+    def push_timed(event_id: int) -> None:
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+        from django.db import transaction
+
+        def push() -> None:
+            layer = get_channel_layer()
+            if layer is not None:
+                async_to_sync(layer.group_send)(feed.GROUP, {"type": "feed.event", "id": event_id})
+
+        transaction.on_commit(found.wrap("feed publish (after commit)", push))
+
+    feed.push_after_commit = push_timed
+    try:
+        yield found
+    finally:
+        feed.push_after_commit = original_push
+        for owner, attr, original in reversed(patched):
+            setattr(owner, attr, original)
+        for registry, before in zip(registries, saved, strict=True):
+            registry.clear()
+            registry.update(before)
+
+
+def phases(client: Any, bodies: list[dict[str, Any]]) -> None:
+    """Where a single-alert POST's wall time goes, phase by phase (no profiler), in process."""
+    started = time.perf_counter()
+    with timing() as found:
+        for body in bodies:
+            response = client.post("/api/v1/alerts", body, content_type="application/json")
+            assert response.status_code == 201, response.content[:300]
+    total = (time.perf_counter() - started) / len(bodies) * 1000
+    print(f"\nphases of {len(bodies)} single POSTs, in process, no profiler (ms per request, wall):")
+    accounted = 0.0
+    for name, seconds in sorted(found.totals.items(), key=lambda kv: -kv[1]):
+        ms = seconds / len(bodies) * 1000
+        accounted += ms
+        print(f"  {ms:7.2f}  {ms / total * 100:5.1f}%  {name}")
+    rest = total - accounted
+    print(f"  {rest:7.2f}  {rest / total * 100:5.1f}%  the rest (request, ninja, parsing, answer)")
+    print(f"  {total:7.2f}  100.0%  total")
 
 
 # --- the run ------------------------------------------------------------------------------------

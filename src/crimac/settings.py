@@ -68,6 +68,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost, and sync only: every middleware above it then runs synchronously in the
+    # request's thread. Were the innermost one async-capable, Django's async-capable middleware
+    # (sessions, CSRF, auth, ...) would run in async mode and hop between the event loop and the
+    # request's thread for each of their methods, a dozen hops per request. Keep it last.
+    "crimac.middleware.OverloadMiddleware",
 ]
 
 ROOT_URLCONF = "crimac.urls"
@@ -104,11 +109,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["TEST"] = {"NAME": config.env_str("TEST_SQLITE_NAME") or None}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _pool_max = config.env_int("DB_POOL_MAX", 20)
     _db.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": config.env_int("DB_POOL_MIN", 2),
+        "min_size": min(config.env_int("DB_POOL_MIN", 2), _pool_max),
         # Requests run in threads, and the live feed reads in up to five threads of its own.
-        "max_size": config.env_int("DB_POOL_MAX", 20),
-        "timeout": 10,
+        "max_size": _pool_max,
+        # How long a request waits for a free connection before it is answered 503 with
+        # Retry-After (crimac.middleware.OverloadMiddleware).
+        "timeout": config.env_int("DB_POOL_TIMEOUT", 10),
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

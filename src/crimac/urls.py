@@ -27,3 +27,4 @@ urlpatterns = [
 ]
 
 handler403 = "crimac.directory.views.permission_denied"
+handler500 = "crimac.middleware.server_error"  # running out of connections is a 503, not a 500

@@ -33,6 +33,7 @@ TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -115,6 +116,10 @@ def from_django(message_dict: dict[str, list[str]], *, location: str = "body") -
 
 
 def server_error(request: HttpRequest | None, exc: BaseException) -> HttpResponse:
+    from crimac.middleware import is_overload, overloaded
+
+    if request is not None and is_overload(exc):
+        return overloaded(request, exc)  # no database connection in time: 503, not a bug
     incident = uuid.uuid4().hex[:12]
     log.error("unhandled error %s on %s", incident, getattr(request, "path", "?"), exc_info=exc)
     return problem(

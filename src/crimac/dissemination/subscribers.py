@@ -47,12 +47,18 @@ def deliver(event: hooks.AlertEvent) -> None:
     """Write one delivery per recipient agency; for revisions, add new recipients and bring
     every earlier recipient up to the new revision. Nobody is dropped."""
     now = timezone.now()
-    alerts = {
-        a.pk: a for a in Alert.objects.select_related("origin_agency", "state").filter(pk__in=event.alert_ids)
-    }
+    # Alerts the action holds as it just wrote them (a new publication) are not read back.
+    alerts = {pk: event.loaded[pk] for pk in event.alert_ids if pk in event.loaded}
     entries: dict[int, list[AudienceEntry]] = defaultdict(list)
-    for entry in AudienceEntry.objects.filter(alert_id__in=event.alert_ids):
-        entries[entry.alert_id].append(entry)
+    for alert in alerts.values():
+        entries[alert.pk] = list(alert.audience.all())
+    unread = [pk for pk in event.alert_ids if pk not in alerts]
+    if unread:
+        alerts.update(
+            (a.pk, a) for a in Alert.objects.select_related("origin_agency", "state").filter(pk__in=unread)
+        )
+        for entry in AudienceEntry.objects.filter(alert_id__in=unread):
+            entries[entry.alert_id].append(entry)
     existing: dict[int, set[int]] = defaultdict(set)
     if event.event != "published" or any(a.revision > 1 for a in alerts.values()):
         for alert_id, agency_id in Delivery.objects.filter(alert_id__in=event.alert_ids).values_list(
