@@ -35,6 +35,16 @@ def scratch_database(kind: str, tmp: Path, prefix: str = "crimac_bench") -> Iter
 def django_with_demo_directory(url: str, tmp: Path) -> None:
     """Set Django up in this process on `url` (no other CRIMAC_* setting leaks in), migrate, and
     load the demo directory with one station per district and no alerts."""
+    django_on(url, tmp)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("demo", "--alerts", "0", "--per-district", "1", stdout=StringIO())
+
+
+def django_on(url: str, tmp: Path) -> None:
+    """Set Django up in this process on `url` (no other CRIMAC_* setting leaks in), nothing more:
+    for a bench that reuses a database it built before."""
     for key in [k for k in os.environ if k.startswith("CRIMAC_")]:
         del os.environ[key]
     os.environ.update(
@@ -50,7 +60,3 @@ def django_with_demo_directory(url: str, tmp: Path) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("demo", "--alerts", "0", "--per-district", "1", stdout=StringIO())

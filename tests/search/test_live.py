@@ -54,7 +54,7 @@ def test_search_over_http(live_crimac: Any, http: httpx.Client) -> None:
     assert [h["reference"] for h in by_name["results"]] == [reference]
 
     outsider = http.get("/api/v1/search", params={"q": word}, headers=assam)
-    assert outsider.json() == {"count": 0, "next": None, "results": []}
+    assert outsider.json() == {"count": 0, "capped": False, "next": None, "results": []}
 
     for q in ["", "a", "x" * 10_000, '"NEAR(*:-)"']:
         r = http.get("/api/v1/search", params={"q": q}, headers=delhi)

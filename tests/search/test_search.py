@@ -188,7 +188,7 @@ def test_outsiders_find_nothing_not_even_a_count(post: Any, client_for: Any) -> 
     alert = post("dl.sho", title="Chandni Chowk jewellery robbery")
     for who in ["as.sho", "as.nodal", "jh.analyst", "hr.sp"]:
         body = search(client_for(who), q="Chandni jewellery").json()
-        assert body == {"count": 0, "next": None, "results": []}, who
+        assert body == {"count": 0, "capped": False, "next": None, "results": []}, who
     for who in ["dl.sho", "dl.nodal", "dl.analyst", "analyst"]:
         assert refs(search(client_for(who), q="Chandni jewellery")) == [alert.reference], who
 

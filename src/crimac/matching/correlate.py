@@ -217,21 +217,53 @@ def correlate_alert(
 
 
 def _candidate_keys(subjects: list[Subject], alert_id: int) -> list[tuple[int, str, int, str]]:
+    """Every row of these keys if they hold at most CANDIDATES_TOTAL, else the newest
+    CANDIDATES_PER_KEY of each key. Read key by key, newest first (a range of the (key, alert)
+    index each, bounded by its LIMIT): one query over `key IN (...)` ordered by alert, as this was,
+    lets the planner walk the alert index backwards past millions of rows to meet a rare key."""
     keys = sorted({k for s in subjects for k in s.lookup})
     if not keys:
         return []
-    base = SubjectKey.objects.exclude(alert_id=alert_id).values_list("alert_id", "kind", "position", "key")
-    rows = list(base.filter(key__in=keys).order_by("-alert_id")[: CANDIDATES_TOTAL + 1])
+    per_key = _newest_per_key(keys, alert_id, CANDIDATES_PER_KEY + 1)
+    if sum(len(rows) for rows in per_key.values()) <= CANDIDATES_TOTAL:
+        full = [k for k, rows in per_key.items() if len(rows) > CANDIDATES_PER_KEY]
+        if full:  # the total may still be small enough to take every row: read those keys further
+            per_key.update(_newest_per_key(full, alert_id, CANDIDATES_TOTAL + 1))
+    rows = [row for k in keys for row in per_key.get(k, [])]
     if len(rows) <= CANDIDATES_TOTAL:
         return rows
-    rows = []
-    for key in keys:
-        rows += list(base.filter(key=key).order_by("-alert_id")[:CANDIDATES_PER_KEY])
-    return rows
+    return [row for k in keys for row in per_key.get(k, [])[:CANDIDATES_PER_KEY]]
+
+
+def _newest_per_key(keys: list[str], alert_id: int, limit: int) -> dict[str, list[tuple[int, str, int, str]]]:
+    """The newest `limit` rows of each key (other than `alert_id`'s), in one statement."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(SubjectKey._meta.db_table)
+    one = (
+        f'SELECT * FROM (SELECT alert_id, kind, "position", "key" FROM {table} '  # noqa: S608 - constants
+        'WHERE "key" = %s AND alert_id <> %s ORDER BY alert_id DESC LIMIT %s) AS k{n}'
+    )
+    out: dict[str, list[tuple[int, str, int, str]]] = {k: [] for k in keys}
+    for start in range(0, len(keys), 200):  # SQLite's compound statements have a limit (500)
+        chunk = keys[start : start + 200]
+        sql = " UNION ALL ".join(one.format(n=n) for n in range(len(chunk)))
+        params = [value for k in chunk for value in (k, alert_id, limit)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                out[row[3]].append((int(row[0]), str(row[1]), int(row[2]), str(row[3])))
+    for rows in out.values():
+        rows.sort(key=lambda r: -r[0])
+    return out
 
 
 def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
-    """The candidate subjects, reading only the kinds of subject wanted (one query per kind)."""
+    """The candidate subjects, reading only the kinds of subject wanted (one query per kind). A
+    candidate person is scored on its facts: its blocking keys (the costly part of `subjects_of`)
+    are not worked out again."""
+    from crimac.matching.keys import person_facts, person_label
+
     wanted: dict[str, set[int]] = defaultdict(set)
     for alert_id, kind, _ in idents:
         wanted[kind].add(alert_id)
@@ -241,17 +273,28 @@ def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, i
         if not wanted.get(kind):
             continue
         qs = model.objects.filter(alert_id__in=sorted(wanted[kind]))
-        for row in qs.select_related("alert__state", "alert__origin_agency"):
+        # Thousands of candidates at national scale: not their alerts' narratives (read if a match
+        # needs one, which few do).
+        for row in qs.select_related("alert__state", "alert__origin_agency").defer("alert__narrative"):
             children[row.alert_id][kind].append(row)
             alerts.setdefault(row.alert_id, row.alert)
     out: dict[tuple[int, str, int], Subject] = {}
     for alert_id, rows in children.items():
+        alert = alerts[alert_id]
+        for p in rows[SubjectKind.PERSON]:
+            ident = (alert_id, SubjectKind.PERSON, p.position)
+            if ident in idents:
+                out[ident] = Subject(
+                    alert_id,
+                    SubjectKind.PERSON,
+                    p.position,
+                    person_label(p),
+                    facts=person_facts(p, alert),
+                    role=p.role,
+                    alert=alert,
+                )
         for s in subjects_of(
-            alerts[alert_id],
-            rows[SubjectKind.PERSON],
-            rows[SubjectKind.PHONE],
-            rows[SubjectKind.VEHICLE],
-            rows[SubjectKind.IDENTIFIER],
+            alert, [], rows[SubjectKind.PHONE], rows[SubjectKind.VEHICLE], rows[SubjectKind.IDENTIFIER]
         ):
             if s.ident in idents:
                 out[s.ident] = s

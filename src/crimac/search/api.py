@@ -104,7 +104,8 @@ class SearchHit(Schema):
 
 
 class SearchPage(Schema):
-    count: int = Field(description="matching alerts the caller may see")
+    count: int = Field(description="matching alerts the caller may see, counted up to 1,000")
+    capped: bool = Field(description="true when there are more than `count` matches: refine the search")
     next: str | None
     results: list[SearchHit]
 
@@ -142,6 +143,7 @@ def search(request: HttpRequest, filters: Query[SearchFilters]) -> Any:
     )
     return {
         "count": page.count,
+        "capped": page.capped,
         "next": next_link(request, offset, len(page.results), page.count),
         "results": [
             {

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 
 from crimac.alerts.choices import Gender
@@ -21,6 +20,7 @@ from crimac.alerts.models import Alert, Person
 from crimac.search.text import clean_text
 
 MAX_CANDIDATES = 300  # persons scored per search, those sharing the most name keys first
+PER_KEY = 300  # the newest visible persons of each name key that the shortlist is made from
 MIN_SCORE = 0.6  # lower than correlation's threshold: a search offers candidates to look at
 NAME_MAX_CHARS = 200
 AGE_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|\u2013|to)\s*(\d{1,3})\s*$")
@@ -105,11 +105,39 @@ def sought(name: str, gender: str = "", age: str = "", state: str = "") -> Sough
     return Sought(text, "" if gender == Gender.UNKNOWN else gender, low, high, state_code, normalised)
 
 
+def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
+    """The persons sharing the most keys with the search (newest first among equals), from the
+    newest PER_KEY visible persons of each key: a common name's key (an initial and a family name)
+    is carried by tens of thousands of persons nationally, and counting them all is the cost of a
+    search, not its use. Each key is read newest first from the (key, alert) index."""
+    from django.db import connection
+
+    from crimac.matching.models import SubjectKey
+    from crimac.search.backends import Scope
+
+    table = connection.ops.quote_name(SubjectKey._meta.db_table)
+    # Visibility is checked per row, by the alert's primary key (`alert_id IN (visible alerts)`
+    # makes SQLite list every alert the caller may see, once for each key).
+    visible_sql, visible_params = Scope.of(Alert.objects.visible_to(user)).correlated(f"{table}.alert_id")
+    one = (
+        f'SELECT alert_id, "position" FROM {table} WHERE "key" = %s '  # noqa: S608
+        f"AND kind = 'person' AND EXISTS ({visible_sql}) ORDER BY alert_id DESC LIMIT %s"
+    )
+    union = " UNION ALL ".join(f"SELECT * FROM ({one}) AS k{n}" for n in range(len(keys)))  # noqa: S608
+    sql = (
+        f'SELECT alert_id, "position", count(*) AS shared FROM ({union}) AS hits '  # noqa: S608
+        'GROUP BY alert_id, "position" ORDER BY shared DESC, alert_id DESC, "position" LIMIT %s'
+    )
+    params = [value for k in keys for value in (k, *visible_params, PER_KEY)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, MAX_CANDIDATES])
+        return [{"alert_id": int(a), "position": int(p), "shared": int(n)} for a, p, n in cursor.fetchall()]
+
+
 def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
     from crimac.matching.keys import person_facts
-    from crimac.matching.models import SubjectKey
-    from crimac.matching.persons import PersonFacts, blocking_keys, score
+    from crimac.matching.persons import PersonFacts, blocking_keys, query_keys, score
 
     query = PersonFacts(
         key="search",
@@ -120,17 +148,12 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
         seen_on=timezone.localdate(),
         state=wanted.state,
     )
-    keys = sorted(f"p:{k}"[:200] for k in blocking_keys(query))
+    # The keys correlation looks a person up by (`query_keys`): a name of two or more parts leaves
+    # out its one-part keys (a skeleton, a prefix), which tens of thousands of persons share.
+    keys = sorted(f"p:{k}"[:200] for k in query_keys(blocking_keys(query)))
     if not keys:
         return []
-    shortlist = list(
-        SubjectKey.objects.filter(
-            kind="person", key__in=keys, alert__in=Alert.objects.visible_to(user).values("id")
-        )
-        .values("alert_id", "position")
-        .annotate(shared=Count("id"))
-        .order_by("-shared", "-alert_id", "position")[:MAX_CANDIDATES]
-    )
+    shortlist = _shortlist(user, keys)
     if not shortlist:
         return []
     wanted_positions: dict[int, set[int]] = {}

@@ -19,12 +19,18 @@ class Result:
     snippet: str
 
 
+# Counting every match of a common word costs as much as reading them all: the count stops here,
+# and the page says "more than COUNT_CAP".
+COUNT_CAP = 1000
+
+
 @dataclass
 class Page:
     count: int
     results: list[Result]
     offset: int
     limit: int
+    capped: bool = False  # there are more than `count` matches
 
     @property
     def more(self) -> bool:
@@ -45,10 +51,15 @@ def search_alerts(
         scope_qs = filter_alerts(scope_qs, filters)
     scope = Scope.of(scope_qs)
     search_backend = backend()
-    total = search_backend.count(query, scope)
-    hits = search_backend.page(query, scope, newest=newest, limit=limit, offset=offset) if total else []
+    total = search_backend.count(query, scope, cap=COUNT_CAP)
+    capped = total > COUNT_CAP
+    hits = (
+        search_backend.page(query, scope, newest=newest, limit=limit, offset=offset, common=capped)
+        if total
+        else []
+    )
     alerts = Alert.objects.select_related("origin_agency", "state", "district").in_bulk(
         [h.alert_id for h in hits]
     )
     results = [Result(alerts[h.alert_id], h.rank, h.title, h.snippet) for h in hits if h.alert_id in alerts]
-    return Page(count=total, results=results, offset=offset, limit=limit)
+    return Page(count=min(total, COUNT_CAP), results=results, offset=offset, limit=limit, capped=capped)

@@ -10,6 +10,7 @@ text (AND/OR/NOT are common words and dropped).
 from __future__ import annotations
 
 import contextlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -48,9 +49,26 @@ def _is_word_char(ch: str) -> bool:
     return category[0] in "LMN" or category == "Co"
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+# ASCII control characters (category Cc), which `clean_text` turns into spaces.
+_ASCII_CONTROLS = str.maketrans(dict.fromkeys([*range(32), 127], " "))
+
+
 def tokens(text: str) -> list[str]:
     """Words of any script, NFKC-normalised and lower-cased; everything else separates words."""
     text = unicodedata.normalize("NFKC", text or "")
+    if text.isascii():  # most of what is indexed: the same words, found by a regex
+        return _ASCII_WORD.findall(text.lower())
+    out: list[str] = []
+    for piece in text.split():  # whitespace separates words in every script
+        if piece.isascii():
+            out += _ASCII_WORD.findall(piece.lower())
+        else:
+            out += _tokens_of(piece)
+    return out
+
+
+def _tokens_of(text: str) -> list[str]:
     out: list[str] = []
     current: list[str] = []
     for ch in text:
@@ -67,9 +85,12 @@ def tokens(text: str) -> list[str]:
 
 def clean_text(text: str) -> str:
     """Text fit to index (and to search): NFKC, no control characters, no highlight markers."""
+    text = unicodedata.normalize("NFKC", text or "")
+    if text.isascii():
+        return text.translate(_ASCII_CONTROLS)
     return "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cs") else ch
-        for ch in unicodedata.normalize("NFKC", text or "")
+        for ch in text
         if ch not in (MARK_START, MARK_END)
     )
 

@@ -26,6 +26,12 @@ class Scope:
         sql, params = self.queryset.values("id").query.sql_with_params()
         return sql, tuple(params)
 
+    def newest_sql(self, n: int) -> tuple[str, tuple[Any, ...]]:
+        """The newest `n` alerts of the scope, as `SELECT id, reported_at ...` newest first."""
+        newest = self.queryset.order_by("-reported_at", "-id").values("id", "reported_at")[:n]
+        sql, params = newest.query.sql_with_params()
+        return sql, tuple(params)
+
     def correlated(self, outer_id: str) -> tuple[str, tuple[Any, ...]]:
         """`outer_id` is an SQL expression of the outer query naming the alert id (a constant)."""
         from django.db.models.expressions import RawSQL
@@ -49,9 +55,14 @@ class Backend(Protocol):
     def prepare(self, doc: AlertDocument) -> None:
         """Fill what this backend needs in a document before it is saved."""
 
-    def count(self, query: Query, scope: Scope) -> int: ...
+    def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
+        """Visible matches; with `cap`, counting stops at cap + 1."""
 
-    def page(self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int) -> list[Hit]: ...
+    def page(
+        self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int, common: bool = False
+    ) -> list[Hit]:
+        """`common`: more visible matches than the count was capped at (the backend may rank only
+        the newest of them)."""
 
     def rebuild(self) -> None:
         """Make the index agree with the documents table (after a bulk load)."""

@@ -42,7 +42,18 @@ DROP = [
 ]
 
 
+# Newest first, the newest alerts of the scope looked at before the GIN index is (see `page`).
+PROBE = 2000
+_MARKS = f"StartSel={MARK_START}, StopSel={MARK_END}"
+TITLE_OPTIONS = f"HighlightAll=true, {_MARKS}"
+SNIPPET_OPTIONS = f'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", {_MARKS}'
+DOCUMENT_TEXT = """concat_ws(' · ', d.title, nullif(d.names, ''), nullif(d.identifiers, ''),
+    nullif(d.places, ''), nullif(d.body, ''))"""
+
+
 def _tsquery(query: Query) -> tuple[str, list[str]]:
+    """The query as SQL with its words as parameters. Written out where it is used (not read from a
+    CTE), so that the planner sees the words and estimates from the column's statistics."""
     parts = query.plain()
     sql = " || ".join(f"plainto_tsquery('{CONFIG}', %s)" for _ in parts)
     return f"({sql})", parts
@@ -56,46 +67,125 @@ class PostgresBackend:
         doc.terms_b = " ".join(tokens(doc.places))
         doc.terms_c = " ".join(tokens(doc.body))
 
-    def count(self, query: Query, scope: Scope) -> int:
+    def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
+        """Visible matches, counted up to `cap` + 1 (past it the caller says "more than cap")."""
         tsquery, params = _tsquery(query)
         scope_sql, scope_params = scope.in_sql()
-        sql = (
-            f"SELECT count(*) FROM search_alertdocument WHERE document @@ {tsquery} "
-            f"AND alert_id IN ({scope_sql})"
+        inner = (
+            f"SELECT 1 FROM search_alertdocument d WHERE d.document @@ {tsquery} "
+            f"AND d.alert_id IN ({scope_sql})"
         )
+        args: tuple[Any, ...] = (*params, *scope_params)
+        if cap is not None:
+            inner, args = f"{inner} LIMIT %s", (*args, cap + 1)
         with connection.cursor() as cursor:
-            cursor.execute(sql, (*params, *scope_params))
+            cursor.execute(f"SELECT count(*) FROM ({inner}) AS matches", args)
             return int(cursor.fetchone()[0])
 
-    def page(self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int) -> list[Hit]:
+    def page(
+        self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int, common: bool = False
+    ) -> list[Hit]:
+        """Newest first: the newest `PROBE` alerts of the scope are checked first (a bounded walk of
+        the date order); if they hold the page, that is the answer. So are they for a ranked search
+        of a `common` query (more visible matches than the count goes to): ranking every match of
+        a word half the alerts carry costs seconds, so the best of the newest matches are shown.
+        Otherwise the matches come from the GIN index in a MATERIALIZED CTE: the planner cannot
+        then walk the alerts' date index hoping to meet the rare matches early (for a rare word
+        and a State filter that walk reads every alert of the State: seconds at a million)."""
+        if newest or common:
+            hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset)
+            if hits is not None:
+                return hits
+        return self._fetch(*self.fenced_sql(query, scope, newest=newest, limit=limit, offset=offset))
+
+    def fenced_sql(
+        self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan)."""
         tsquery, params = _tsquery(query)
         scope_sql, scope_params = scope.in_sql()
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
+        rank, ranked_join, rank_params = "0.0", "", []
         if not newest:
             order = f"rank DESC, {order}"
-        marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
+            rank, rank_params = f"ts_rank(d.document, {tsquery})", params
+            ranked_join = "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
         sql = f"""
-            WITH q AS (SELECT {tsquery} AS query),
+            WITH matched AS MATERIALIZED (
+                SELECT alert_id FROM search_alertdocument WHERE document @@ {tsquery}),
             hits AS (
-                SELECT d.alert_id, ts_rank(d.document, q.query) AS rank, hit_alert.reported_at
-                FROM search_alertdocument d CROSS JOIN q
-                JOIN alerts_alert hit_alert ON hit_alert.id = d.alert_id
-                WHERE d.document @@ q.query AND d.alert_id IN ({scope_sql})
+                SELECT m.alert_id, {rank} AS rank, hit_alert.reported_at
+                FROM matched m JOIN alerts_alert hit_alert ON hit_alert.id = m.alert_id {ranked_join}
+                WHERE m.alert_id IN ({scope_sql})
                 ORDER BY {order} LIMIT %s OFFSET %s)
-            SELECT hits.alert_id, hits.rank,
-                ts_headline('{CONFIG}', d.title, q.query, %s),
-                ts_headline('{CONFIG}', concat_ws(' · ', d.title, nullif(d.names, ''),
-                    nullif(d.identifiers, ''), nullif(d.places, ''), nullif(d.body, '')), q.query, %s)
-            FROM hits JOIN search_alertdocument d ON d.alert_id = hits.alert_id CROSS JOIN q
-            ORDER BY {order.replace("hit_alert.", "hits.").replace("hits.id", "hits.alert_id")}"""
+            {self._outer(tsquery, newest, order)}"""
+        args = (*params, *rank_params, *scope_params, limit, offset, *self._outer_params(params, newest))
+        return sql, args
+
+    def _probe(
+        self, query: Query, scope: Scope, *, ranked: bool, limit: int, offset: int
+    ) -> list[Hit] | None:
+        """The page from the newest PROBE alerts of the scope, or None if they do not hold it."""
+        tsquery, params = _tsquery(query)
+        recent_sql, recent_params = scope.newest_sql(PROBE)
+        order = "hits.reported_at DESC, hits.alert_id DESC"
+        if ranked:
+            order = f"hits.rank DESC, {order}"
+        inner_order = order.replace("hits.alert_id", "recent.id").replace(
+            "hits.reported_at", "recent.reported_at"
+        )
+        inner_order = inner_order.replace("hits.rank", "rank")
+        sql = f"""
+            WITH recent AS MATERIALIZED ({recent_sql}),
+            hits AS (
+                SELECT d.alert_id, {"ts_rank(d.document, " + tsquery + ")" if ranked else "0.0"} AS rank,
+                    recent.reported_at
+                FROM recent JOIN search_alertdocument d ON d.alert_id = recent.id
+                WHERE d.document @@ {tsquery}
+                ORDER BY {inner_order} LIMIT %s OFFSET %s)
+            SELECT hits.alert_id, ts_rank(d.document, {tsquery}),
+                ts_headline('{CONFIG}', d.title, {tsquery}, %s),
+                ts_headline('{CONFIG}', {DOCUMENT_TEXT}, {tsquery}, %s),
+                (SELECT count(*) FROM recent)
+            FROM hits JOIN search_alertdocument d ON d.alert_id = hits.alert_id
+            ORDER BY {order}"""
         args = (
+            *recent_params,
+            *(params if ranked else []),
             *params,
-            *scope_params,
             limit,
             offset,
-            f"HighlightAll=true, {marks}",
-            f'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", {marks}',
+            *params,
+            *params,
+            TITLE_OPTIONS,
+            *params,
+            SNIPPET_OPTIONS,
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+        if len(rows) == limit or (rows and rows[0][4] < PROBE):  # the page, or every alert of the scope
+            return [Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in rows]
+        return None
+
+    @staticmethod
+    def _outer(tsquery: str, newest: bool, order: str) -> str:
+        """Ranks (newest first: of the page's rows only) and headlines of the page's rows."""
+        rank = f"ts_rank(d.document, {tsquery})" if newest else "hits.rank"
+        outer_order = order.replace("hit_alert.", "hits.").replace("hits.id", "hits.alert_id")
+        return f"""
+            SELECT hits.alert_id, {rank},
+                ts_headline('{CONFIG}', d.title, {tsquery}, %s),
+                ts_headline('{CONFIG}', {DOCUMENT_TEXT}, {tsquery}, %s)
+            FROM hits JOIN search_alertdocument d ON d.alert_id = hits.alert_id
+            ORDER BY {outer_order}"""
+
+    @staticmethod
+    def _outer_params(params: list[str], newest: bool) -> tuple[Any, ...]:
+        return (*(params if newest else []), *params, TITLE_OPTIONS, *params, SNIPPET_OPTIONS)
+
+    @staticmethod
+    def _fetch(sql: str, args: tuple[Any, ...]) -> list[Hit]:
         with connection.cursor() as cursor:
             cursor.execute(sql, args)
             return [Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in cursor.fetchall()]

@@ -1,0 +1,79 @@
+"""The paths a national index takes for common words, made to run on a few alerts by shrinking
+their thresholds: the count stops at COUNT_CAP (the page says "more than"), newest-first pages
+come from the newest PROBE alerts of the scope when they hold the page (else from the whole
+index), and a ranked search of a common word ranks the newest matches. Both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crimac.search import service
+from crimac.search.backends import postgres, sqlite
+from crimac.search.service import search_alerts
+from crimac.search.text import parse_query
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    monkeypatch.setattr(postgres, "PROBE", 4)
+    monkeypatch.setattr(sqlite, "PROBE", 4)
+
+
+def _titles(page: Any) -> list[str]:
+    return [r.alert.title for r in page.results]
+
+
+def test_count_stops_at_the_cap_and_says_so(post: Any, user_named: Any, small_thresholds: None) -> None:
+    for n in range(5):
+        post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
+    page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=2)
+    assert (page.count, page.capped) == (3, True)
+    assert len(page.results) == 2
+    few = search_alerts(user_named("analyst"), parse_query("tractor 3"), limit=2)
+    assert (few.count, few.capped) == (1, False)
+
+
+def test_newest_first_from_the_probe_and_past_it(post: Any, user_named: Any, small_thresholds: None) -> None:
+    # Oldest first: the two 'harvester' alerts are older than the newest PROBE (4) alerts.
+    post("dl.sho", title="Harvester A stolen", narrative="Combine harvester taken.")
+    post("dl.sho", title="Harvester B stolen", narrative="Combine harvester taken.")
+    for n in range(5):
+        post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
+    analyst = user_named("analyst")
+    newest = search_alerts(analyst, parse_query("tractor"), newest=True, limit=3)
+    assert _titles(newest) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
+    # Not in the newest 4 alerts: found from the whole index, newest first, highlighted.
+    past = search_alerts(analyst, parse_query("harvester"), newest=True, limit=3)
+    assert _titles(past) == ["Harvester B stolen", "Harvester A stolen"]
+    assert all("\ue000" in r.title for r in past.results)
+    # A second page past the probe's window.
+    second = search_alerts(analyst, parse_query("tractor"), newest=True, limit=3, offset=3)
+    assert _titles(second) == ["Tractor 1 stolen", "Tractor 0 stolen"]
+
+
+def test_ranked_search_of_a_common_word_ranks_the_newest(
+    post: Any, user_named: Any, small_thresholds: None
+) -> None:
+    post("dl.sho", title="Tractor tractor tractor", narrative="Tractor, tractor.")  # best, but old
+    for n in range(5):
+        post("dl.sho", title=f"Stolen vehicle {n}", narrative="A tractor was taken from the field.")
+    post("dl.sho", title="Tractor stolen", narrative="A tractor was taken.")
+    page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=2)
+    assert page.capped
+    # The newest PROBE (4) alerts hold 4 matches: the one with the word in its title ranks first.
+    assert _titles(page)[0] == "Tractor stolen"
+    assert "Tractor tractor tractor" not in _titles(page)
+
+
+def test_the_api_says_when_the_count_stopped(post: Any, client_for: Any, small_thresholds: None) -> None:
+    for n in range(5):
+        post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
+    body = client_for("analyst").get("/api/v1/search", {"q": "tractor", "limit": 2}).json()
+    assert (body["count"], body["capped"], len(body["results"])) == (3, True, 2)
+    exact = client_for("analyst").get("/api/v1/search", {"q": "tractor 3"}).json()
+    assert (exact["count"], exact["capped"]) == (1, False)
