@@ -95,7 +95,10 @@ def write_keys(event: hooks.AlertEvent) -> None:
     the same object), so correlation after commit does not read them again; if the transaction
     rolls back, they go with the event."""
     ids = list(event.alert_ids)
-    alerts = _load(ids)
+    # The alerts as the publishing action just wrote them, children in memory; the rest read.
+    alerts = [event.loaded[pk] for pk in ids if pk in event.loaded]
+    if missing := [pk for pk in ids if pk not in event.loaded]:
+        alerts += _load(missing)
     if event.event != "published" or any(a.revision > 1 for a in alerts):
         SubjectKey.objects.filter(alert_id__in=ids).delete()
     subjects = {alert.pk: (alert, _subjects(alert)) for alert in alerts}
