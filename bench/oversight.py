@@ -135,20 +135,13 @@ def build(alerts: int, stations: int, seed: int) -> None:
 
 def retally() -> None:
     """Alerts written with COPY bypass the actions that keep oversight's counts: count them as an
-    operator would after loading history (`crimac oversight-tally`)."""
-    from django.db import connection, transaction
+    operator would after loading history."""
+    from django.core.management import call_command
+    from django.db import connection
 
-    from crimac.oversight.tally import rebuild
-
-    started = time.monotonic()
-    with transaction.atomic():
-        sizes = rebuild()
+    call_command("oversight_tally")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE oversight_alerttally, oversight_agencymonth, oversight_statemonth")
-    print(
-        f"counts rebuilt: {sizes['alerts']:,} alerts into {sizes['agency_months']:,} agency-months and "
-        f"{sizes['state_months']:,} State-month rows ({time.monotonic() - started:.0f}s)"
-    )
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> float:

@@ -64,8 +64,9 @@ def _models(apps: Any = None) -> tuple[Any, ...]:
     )
 
 
-def contributions(alerts: QuerySet[Any], apps: Any = None) -> QuerySet[Any]:
-    """Per published alert of `alerts`: the AlertTally fields, as values in this order."""
+def contributions(alerts: QuerySet[Any], apps: Any = None, *, published: bool = False) -> QuerySet[Any]:
+    """Per published alert of `alerts`: the AlertTally fields, as values in this order (and, with
+    `published`, its publication time last, as `t_published`)."""
     _, Attachment, Citation, *_ = _models(apps)
     tz = timezone.get_current_timezone()
     cited = Citation.objects.filter(alert_id=OuterRef("pk"), section__trafficking=True)
@@ -91,6 +92,8 @@ def contributions(alerts: QuerySet[Any], apps: Any = None) -> QuerySet[Any]:
         "t_missing": flag(Q(category=MISSING)),
         "t_no_photo": flag(Q(category=MISSING) & ~Exists(photo)),
     }
+    if published:
+        annotations["t_published"] = F("published_at")
     return alerts.filter(published_at__isnull=False).order_by().annotate(**annotations).values(*annotations)
 
 
@@ -119,8 +122,7 @@ def _count(ids: list[int]) -> None:
     before = {
         t.alert_id: t for t in AlertTally.objects.select_for_update().filter(alert_id__in=ids).order_by("pk")
     }
-    now = {r["t_alert"]: r for r in contributions(Alert.objects.filter(pk__in=ids))}
-    published = dict(Alert.objects.filter(pk__in=list(now)).values_list("pk", "published_at"))
+    now = {r["t_alert"]: r for r in contributions(Alert.objects.filter(pk__in=ids), published=True)}
     months: dict[tuple[int, date], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
     mixes: dict[tuple[int, date, str, str], int] = defaultdict(int)
     created, changed = [], []
@@ -137,7 +139,7 @@ def _count(ids: list[int]) -> None:
         else:
             created.append(AlertTally(**after))
             month = months[(after["agency_id"], after["month"])]
-            when = published[alert_id]
+            when = row["t_published"]
             month["first"] = min(month.get("first") or when, when)
             month["last"] = max(month.get("last") or when, when)
         _add(months, mixes, after, +1)
