@@ -169,6 +169,39 @@ def _live_database(tmp: Path) -> tuple[str, Any]:
 
 
 @contextlib.contextmanager
+def serve_process(env: dict[str, str], port: int, log_path: Path, *, wait: float = 30) -> Iterator[None]:
+    """`crimac serve` on `port` with `env`, its output in `log_path`: up (its /healthz answers)
+    until the block ends, then stopped."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"crimac serve did not start: {log_path.read_text()}")
+                time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
 def running_crimac(tmp: Path, *demo_args: str) -> Iterator[LiveCrimac]:
     """Migrate a fresh database, load the demo directory with `demo_args`, and serve it with
     `crimac serve` on a free loopback port until the block ends."""
@@ -177,37 +210,12 @@ def running_crimac(tmp: Path, *demo_args: str) -> Iterator[LiveCrimac]:
     env.update({"CRIMAC_DATABASE_URL": database_url, "CRIMAC_DATA_DIR": str(tmp), "CRIMAC_ENV": "test"})
     port = free_port()
     live = LiveCrimac(f"http://127.0.0.1:{port}", env, database_url)
-    proc = None
-    log = (tmp / "server.log").open("w")
     try:
         live.crimac("migrate", "--verbosity", "0")
         live.crimac("demo", *demo_args)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{live.base_url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"crimac serve did not start: {(tmp / 'server.log').read_text()}")
-            time.sleep(0.2)
-        yield live
+        with serve_process(env, port, tmp / "server.log"):
+            yield live
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
         if drop is not None:
             drop()
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.urls import include, path
 
-from tests.conftest import DEMO_PASSWORD, LiveCrimac, free_port
+from tests.conftest import DEMO_PASSWORD, LiveCrimac, free_port, serve_process
 
 # --- a real PoolTimeout, in process -------------------------------------------------------------
 
@@ -155,36 +152,10 @@ def test_handler500_answers_503_for_overload_raised_outside_a_view(starved: Any)
 @contextlib.contextmanager
 def _serve(live: LiveCrimac, tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log_path = tmp / "overload-server.log"
     full_env = {**live.env, **{f"CRIMAC_{k}": v for k, v in env.items()}}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crimac.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"crimac serve did not start: {log_path.read_text()}")
-                time.sleep(0.2)
-            yield base, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with serve_process(full_env, port, log_path, wait=60):
+        yield f"http://127.0.0.1:{port}", log_path
 
 
 def _wait_for_lock_waiter(conn: Any, database: str) -> None:
