@@ -92,10 +92,15 @@ VEHICLE_COLUMNS = (
     "colour", "chassis_number", "engine_number",
 )  # fmt: skip
 PHONE_COLUMNS = ("alert", "position", "number", "e164", "imei")
-DOCUMENT_COLUMNS = (
+DOCUMENT_TEXT_COLUMNS = (
     "alert", "title", "names", "identifiers", "places", "body", "terms_a", "terms_b", "terms_c",
     "revision", "indexed_at",
 )  # fmt: skip
+# What a document copies of its alert (`search.indexing.filter_columns`), filled in at load from
+# the alert's row (the cached rows hold the text columns only).
+COPIED_COLUMNS = ("category", "state", "district", "reported_at")
+COPIED = tuple(ALERT_COLUMNS.index(c) for c in COPIED_COLUMNS)
+DOCUMENT_COLUMNS = (*DOCUMENT_TEXT_COLUMNS, *COPIED_COLUMNS)
 KEY_COLUMNS = ("alert", "kind", "position", "key")
 FOREIGN_KEYS = frozenset({"alert", "origin_agency", "origin_user", "state", "district", "station"})
 TABLES = ("alerts", "persons", "vehicles", "phones", "documents", "keys", "deliveries")
@@ -307,7 +312,7 @@ def make_chunk(index: int) -> dict[str, list[tuple[Any, ...]]]:
         loaded = _Loaded(alert, checked.persons, checked.vehicles, checked.phones)
         doc = AlertDocument(alert_id=n, revision=1, indexed_at=alert.reported_at, **document_fields(loaded))
         pg.prepare(doc)  # the SQLite load blanks the terms, as its backend's `prepare` does
-        chunk["documents"].append(tuple(getattr(doc, _attr(col)) for col in DOCUMENT_COLUMNS))
+        chunk["documents"].append(tuple(getattr(doc, _attr(col)) for col in DOCUMENT_TEXT_COLUMNS))
         for s in matching_keys.subjects_of(alert, checked.persons, checked.phones, checked.vehicles, []):
             chunk["keys"] += [(n, s.kind, s.position, k) for k in sorted(s.keys)]
         audience = body.get("audience") or {}
@@ -447,8 +452,11 @@ def load(alerts: int, seed: int, cache: Path | None, workers: int) -> dict[str, 
         with transaction.atomic():
             for name, (model, columns) in tables.items():
                 rows = chunk.get(name, [])
-                if name == "documents" and not postgres:
-                    rows = [(*r[:6], "", "", "", *r[9:]) for r in rows]
+                if name == "documents":
+                    copies = {a[0]: tuple(a[i] for i in COPIED) for a in chunk["alerts"]}
+                    rows = [(*r, *copies[r[0]]) for r in rows]
+                    if not postgres:
+                        rows = [(*r[:6], "", "", "", *r[9:]) for r in rows]
                 if postgres:
                     rows = [tuple(_for_postgres(v) for v in r) for r in rows]
                 counts[name] += insert_rows(model, columns, rows)

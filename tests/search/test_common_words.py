@@ -22,6 +22,9 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "COUNT_CAP", 3)
     monkeypatch.setattr(postgres, "PROBE", 4)
     monkeypatch.setattr(sqlite, "PROBE", 4)
+    # A handful of alerts is a small scope: checked alert by alert unless told otherwise.
+    monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
+    monkeypatch.setattr(sqlite.SqliteBackend, "small", 0)
 
 
 def _titles(page: Any) -> list[str]:

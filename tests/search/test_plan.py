@@ -54,10 +54,10 @@ def _load_rows(state_filtered: int, state_other: int, agency_id: int, user_id: i
         cursor.execute(
             """
             INSERT INTO search_alertdocument (alert_id, title, names, identifiers, places, body,
-                terms_a, terms_b, terms_c, revision, indexed_at)
+                terms_a, terms_b, terms_c, revision, indexed_at, category, state_id, reported_at)
             SELECT id, title, '', '', '', '', title,
                 CASE WHEN state_id <> %s AND id %% 5 = 0 THEN 'rampur' ELSE 'sitapur' END,
-                'missing girl', 1, now()
+                'missing girl', 1, now(), category, state_id, reported_at
             FROM alerts_alert WHERE reference LIKE 'PLAN-%%'""",
             [state_filtered],
         )
@@ -67,7 +67,7 @@ def _load_rows(state_filtered: int, state_other: int, agency_id: int, user_id: i
 
 def _scope_and_query(user_named: Any) -> tuple[Scope, Any]:
     import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
-    from crimac.alerts.api import filter_alerts
+    from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
 
     analyst = user_named("analyst")
     filters = SimpleNamespace(
@@ -80,7 +80,9 @@ def _scope_and_query(user_named: Any) -> tuple[Scope, Any]:
         reported_from=None,
         reported_to=None,
     )
-    scope = Scope.of(filter_alerts(Alert.objects.visible_to(analyst), filters))
+    lookups = filter_lookups(filters)
+    copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
+    scope = Scope.of(Alert.objects.visible_to(analyst).filter(**lookups), copied)
     return scope, parse_query("rampur")
 
 
@@ -139,6 +141,9 @@ def test_filtered_newest_first_search_reads_the_full_text_matches(loaded: tuple[
     inside = _nodes(fence[0])
     assert any(_full_text_scan(n) for n in inside), "the fence must read the documents by their tsvector"
     assert not _walks_date_index(nodes), "the alerts must not be walked in date order"
+    # The filters the documents copy narrow the matches inside the fence, not after it.
+    conditions = " ".join(str(n.get(k, "")) for n in inside for k in ("Index Cond", "Recheck Cond", "Filter"))
+    assert "state_id" in conditions and "category" in conditions, conditions
 
 
 def _full_text_scan(node: dict[str, Any]) -> bool:

@@ -152,8 +152,19 @@ class AlertFilters(Strict):
 
 def filter_alerts(qs: Any, f: Any) -> Any:
     """Apply list filters (shared by the API and the list page). Raises field errors."""
+    return qs.filter(**filter_lookups(f))
+
+
+# The filters that name a column search's documents copy too (`search.models.AlertDocument`), so
+# full text can narrow its matches before it reads a row.
+PLACE_AND_TIME = ("category__in", "state", "district", "reported_at__gte", "reported_at__lte")
+
+
+def filter_lookups(f: Any) -> dict[str, Any]:
+    """The list filters as ORM lookups on `Alert` (see PLACE_AND_TIME). Raises field errors."""
     from crimac.alerts.choices import CATEGORY_BY_VALUE
 
+    lookups: dict[str, Any] = {}
     for name, allowed in (
         ("category", CATEGORY_BY_VALUE),
         ("priority", Priority.values),
@@ -164,24 +175,24 @@ def filter_alerts(qs: Any, f: Any) -> Any:
             bad = [v for v in values if v not in allowed]
             if bad:
                 raise invalid("query", name, f"unknown {name} {bad[0]!r}")
-            qs = qs.filter(**{f"{name}__in": values})
+            lookups[f"{name}__in"] = values
     if f.state:
-        qs = qs.filter(state=state_filter(f.state))
+        lookups["state"] = state_filter(f.state)
     if f.district is not None:
-        qs = qs.filter(district=district_filter(f.district))
+        lookups["district"] = district_filter(f.district)
     if f.origin:
         agency = Agency.objects.filter(code=f.origin.upper()).first()
         if agency is None:
             raise invalid("query", "origin", f"unknown agency {f.origin!r}")
-        qs = qs.filter(origin_agency=agency)
+        lookups["origin_agency"] = agency
     if f.reported_from and f.reported_to and f.reported_from > f.reported_to:
         raise invalid("query", "to", "the period ends before it starts")
     tz = timezone.get_current_timezone()
     if f.reported_from:
-        qs = qs.filter(reported_at__gte=datetime.combine(f.reported_from, time.min, tz))
+        lookups["reported_at__gte"] = datetime.combine(f.reported_from, time.min, tz)
     if f.reported_to:
-        qs = qs.filter(reported_at__lte=datetime.combine(f.reported_to, time.max, tz))
-    return qs
+        lookups["reported_at__lte"] = datetime.combine(f.reported_to, time.max, tz)
+    return lookups
 
 
 def _encode(alert: Alert) -> str:

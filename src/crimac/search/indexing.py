@@ -98,6 +98,16 @@ def document_fields(alert: Any) -> dict[str, str]:
     }
 
 
+def filter_columns(alert: Any) -> dict[str, Any]:
+    """The alert's columns a document copies for the list filters (see `AlertDocument`)."""
+    return {
+        "category": alert.category,
+        "state_id": alert.state_id,
+        "district_id": alert.district_id,
+        "reported_at": alert.reported_at,
+    }
+
+
 def _alerts(apps: Any = None) -> Any:
     alert_model = apps.get_model("alerts", "Alert") if apps else _alert_model()
     return alert_model.objects.select_related("state", "district", "station").prefetch_related(
@@ -128,11 +138,17 @@ def index_alerts(alert_ids: Iterable[int], *, apps: Any = None) -> int:
     search_backend = backend()
     now = timezone.now()
     written = 0
+    # A migration before the filter columns (0003) runs this with the model of its time.
+    copies = any(f.name == "reported_at" for f in document._meta.concrete_fields)
     for start in range(0, len(ids), BATCH):
         docs = []
         for alert in _alerts(apps).filter(pk__in=ids[start : start + BATCH]):
             doc = document(
-                alert_id=alert.pk, revision=alert.revision, indexed_at=now, **document_fields(alert)
+                alert_id=alert.pk,
+                revision=alert.revision,
+                indexed_at=now,
+                **document_fields(alert),
+                **(filter_columns(alert) if copies else {}),
             )
             search_backend.prepare(doc)
             docs.append(doc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crimac.alerts.models import Alert
@@ -44,13 +44,18 @@ def search_alerts(
     newest first). The count is of visible matches only. Raises the list filters' field errors."""
     indexing.refresh_drafts(user)
     scope_qs = Alert.objects.visible_to(user)
+    copied: dict[str, Any] = {}
     if filters is not None:
         import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
-        from crimac.alerts.api import filter_alerts
+        from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
 
-        scope_qs = filter_alerts(scope_qs, filters)
-    scope = Scope.of(scope_qs)
+        lookups = filter_lookups(filters)
+        scope_qs = scope_qs.filter(**lookups)
+        copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
+    scope = Scope.of(scope_qs, copied)
     search_backend = backend()
+    if scope.size(search_backend.small) <= search_backend.small:
+        scope = replace(scope, small=True)
     total = search_backend.count(query, scope, cap=COUNT_CAP)
     capped = total > COUNT_CAP
     hits = (

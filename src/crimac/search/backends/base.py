@@ -17,10 +17,32 @@ class Scope:
     `EXISTS (...)` that the database answers by primary key, one hit at a time."""
 
     queryset: Any
+    # The scope's filters that documents copy (`AlertDocument`: category, place, reported time) as
+    # lookups on the document, so the full-text matches are narrowed inside the index.
+    copied: tuple[tuple[str, Any], ...] = ()
+    # Few enough alerts (at most the backend's `small`) to check one by one against the index,
+    # rather than reading every match of the words in the whole index and keeping the visible ones
+    # (a station officer's view of a word in a quarter of the national alerts).
+    small: bool = False
 
     @classmethod
-    def of(cls, queryset: Any) -> Scope:
-        return cls(queryset.order_by())
+    def of(cls, queryset: Any, copied: dict[str, Any] | None = None) -> Scope:
+        return cls(queryset.order_by(), tuple(sorted((copied or {}).items())))
+
+    def size(self, cap: int) -> int:
+        """How many alerts the scope holds, counted up to cap + 1."""
+        return int(self.queryset.values("id")[: cap + 1].count())
+
+    def document_where(self) -> tuple[str, tuple[Any, ...]]:
+        """`AND (...)` for the copied filters, on the table `search_alertdocument` (not aliased),
+        or nothing when there are none."""
+        if not self.copied:
+            return "", ()
+        from django.db import connection
+
+        query = AlertDocument.objects.filter(**dict(self.copied)).query
+        sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+        return f" AND {sql}", tuple(params)
 
     def in_sql(self) -> tuple[str, tuple[Any, ...]]:
         sql, params = self.queryset.values("id").query.sql_with_params()
@@ -51,6 +73,7 @@ class Hit:
 
 class Backend(Protocol):
     vendor: str
+    small: int  # a scope of at most this many alerts is checked alert by alert (`Scope.small`)
 
     def prepare(self, doc: AlertDocument) -> None:
         """Fill what this backend needs in a document before it is saved."""

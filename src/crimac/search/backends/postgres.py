@@ -11,9 +11,11 @@ words. Headlines are computed for the page's rows only (an outer query over the 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from crimac.search.backends.base import Hit, Scope
 from crimac.search.models import AlertDocument
@@ -44,6 +46,11 @@ DROP = [
 
 # Newest first, the newest alerts of the scope looked at before the GIN index is (see `page`).
 PROBE = 2000
+# A scope of at most this many alerts is checked alert by alert (a primary-key look-up and the
+# tsvector's test each), not through every match of the words in the GIN index.
+SMALL = 2000
+# Then the matches of these last periods, before all of them.
+WINDOWS = (timedelta(days=7), timedelta(days=30), timedelta(days=120), timedelta(days=400))
 _MARKS = f"StartSel={MARK_START}, StopSel={MARK_END}"
 TITLE_OPTIONS = f"HighlightAll=true, {_MARKS}"
 SNIPPET_OPTIONS = f'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", {_MARKS}'
@@ -61,6 +68,7 @@ def _tsquery(query: Query) -> tuple[str, list[str]]:
 
 class PostgresBackend:
     vendor = "postgresql"
+    small = SMALL
 
     def prepare(self, doc: AlertDocument) -> None:
         doc.terms_a = " ".join(tokens(f"{doc.title}\n{doc.names}\n{doc.identifiers}"))
@@ -71,11 +79,21 @@ class PostgresBackend:
         """Visible matches, counted up to `cap` + 1 (past it the caller says "more than cap")."""
         tsquery, params = _tsquery(query)
         scope_sql, scope_params = scope.in_sql()
+        narrow, narrow_params = scope.document_where()
+        if scope.small:  # alert by alert (LATERAL: the planner cannot turn it into a GIN scan)
+            sql = f"""
+                WITH s AS MATERIALIZED ({scope_sql})
+                SELECT count(*) FROM (SELECT 1 FROM s CROSS JOIN LATERAL (
+                    SELECT 1 FROM search_alertdocument d WHERE d.alert_id = s.id
+                    AND d.document @@ {tsquery} LIMIT 1) AS hit LIMIT %s) AS matches"""
+            with connection.cursor() as cursor:
+                cursor.execute(sql, (*scope_params, *params, (cap if cap is not None else SMALL) + 1))
+                return int(cursor.fetchone()[0])
         inner = (
-            f"SELECT 1 FROM search_alertdocument d WHERE d.document @@ {tsquery} "
-            f"AND d.alert_id IN ({scope_sql})"
+            f"SELECT 1 FROM search_alertdocument WHERE document @@ {tsquery}{narrow} "
+            f"AND alert_id IN ({scope_sql})"
         )
-        args: tuple[Any, ...] = (*params, *scope_params)
+        args: tuple[Any, ...] = (*params, *narrow_params, *scope_params)
         if cap is not None:
             inner, args = f"{inner} LIMIT %s", (*args, cap + 1)
         with connection.cursor() as cursor:
@@ -92,18 +110,41 @@ class PostgresBackend:
         Otherwise the matches come from the GIN index in a MATERIALIZED CTE: the planner cannot
         then walk the alerts' date index hoping to meet the rare matches early (for a rare word
         and a State filter that walk reads every alert of the State: seconds at a million)."""
+        if scope.small:  # the whole scope, alert by alert
+            return self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1) or []
         if newest or common:
             hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset)
             if hits is not None:
                 return hits
+            # The matches of the last week, month, ... (the documents' reported time ANDed with the
+            # GIN index): newest first, the first period that holds the page holds the answer.
+            now = timezone.now()
+            for window in WINDOWS:
+                sql, args = self.fenced_sql(
+                    query, scope, newest=newest, limit=limit, offset=offset, since=now - window
+                )
+                hits = self._fetch(sql, args)
+                if len(hits) == limit:
+                    return hits
         return self._fetch(*self.fenced_sql(query, scope, newest=newest, limit=limit, offset=offset))
 
     def fenced_sql(
-        self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int
+        self,
+        query: Query,
+        scope: Scope,
+        *,
+        newest: bool,
+        limit: int,
+        offset: int,
+        since: datetime | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
-        """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan)."""
+        """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan);
+        `since`: of the documents reported since then only."""
         tsquery, params = _tsquery(query)
         scope_sql, scope_params = scope.in_sql()
+        narrow, narrow_params = scope.document_where()
+        if since is not None:
+            narrow, narrow_params = f"{narrow} AND reported_at >= %s", (*narrow_params, since)
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
         rank, ranked_join, rank_params = "0.0", "", []
         if not newest:
@@ -112,22 +153,31 @@ class PostgresBackend:
             ranked_join = "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
         sql = f"""
             WITH matched AS MATERIALIZED (
-                SELECT alert_id FROM search_alertdocument WHERE document @@ {tsquery}),
+                SELECT alert_id FROM search_alertdocument WHERE document @@ {tsquery}{narrow}),
             hits AS (
                 SELECT m.alert_id, {rank} AS rank, hit_alert.reported_at
                 FROM matched m JOIN alerts_alert hit_alert ON hit_alert.id = m.alert_id {ranked_join}
                 WHERE m.alert_id IN ({scope_sql})
                 ORDER BY {order} LIMIT %s OFFSET %s)
             {self._outer(tsquery, newest, order)}"""
-        args = (*params, *rank_params, *scope_params, limit, offset, *self._outer_params(params, newest))
+        args = (
+            *params,
+            *narrow_params,
+            *rank_params,
+            *scope_params,
+            limit,
+            offset,
+            *self._outer_params(params, newest),
+        )
         return sql, args
 
     def _probe(
-        self, query: Query, scope: Scope, *, ranked: bool, limit: int, offset: int
+        self, query: Query, scope: Scope, *, ranked: bool, limit: int, offset: int, n: int = 0
     ) -> list[Hit] | None:
-        """The page from the newest PROBE alerts of the scope, or None if they do not hold it."""
+        """The page from the newest `n` (PROBE) alerts of the scope, or None if they do not hold it."""
+        n = n or PROBE
         tsquery, params = _tsquery(query)
-        recent_sql, recent_params = scope.newest_sql(PROBE)
+        recent_sql, recent_params = scope.newest_sql(n)
         order = "hits.reported_at DESC, hits.alert_id DESC"
         if ranked:
             order = f"hits.rank DESC, {order}"
@@ -164,7 +214,7 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute(sql, args)
             rows = cursor.fetchall()
-        if len(rows) == limit or (rows and rows[0][4] < PROBE):  # the page, or every alert of the scope
+        if len(rows) == limit or (rows and rows[0][4] < n):  # the page, or every alert of the scope
             return [Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in rows]
         return None
 

@@ -24,6 +24,9 @@ from crimac.search.text import MARK_END, MARK_START, Query
 # Newest first, the newest alerts of the scope looked at before the whole index is (see `page`).
 # Each is looked up in the index by rowid (tens of microseconds each): fewer than on PostgreSQL.
 PROBE = 500
+# A scope of at most this many alerts is checked alert by alert against the index (by rowid), not
+# through every match of the words (each match then checked against the scope).
+SMALL = 1000
 COLUMNS = ("title", "names", "identifiers", "places", "body")
 WEIGHTS = (10.0, 8.0, 8.0, 3.0, 1.0)
 TOKENIZE = "porter unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
@@ -39,7 +42,7 @@ CREATE = [
     f"""CREATE TRIGGER search_alertdocument_ad AFTER DELETE ON search_alertdocument BEGIN
         INSERT INTO search_alert_fts(search_alert_fts, rowid, {_cols})
         VALUES ('delete', old.alert_id, {_old}); END""",
-    f"""CREATE TRIGGER search_alertdocument_au AFTER UPDATE ON search_alertdocument BEGIN
+    f"""CREATE TRIGGER search_alertdocument_au AFTER UPDATE OF {_cols} ON search_alertdocument BEGIN
         INSERT INTO search_alert_fts(search_alert_fts, rowid, {_cols})
         VALUES ('delete', old.alert_id, {_old});
         INSERT INTO search_alert_fts(rowid, {_cols}) VALUES (new.alert_id, {_new}); END""",
@@ -54,6 +57,7 @@ DROP = [
 
 class SqliteBackend:
     vendor = "sqlite"
+    small = SMALL
 
     def prepare(self, doc: AlertDocument) -> None:
         doc.terms_a = doc.terms_b = doc.terms_c = ""
@@ -62,6 +66,14 @@ class SqliteBackend:
     # build the list of every visible alert first, which is every alert for a national analyst.
 
     def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
+        if scope.small:  # alert by alert
+            scope_sql, small_params = scope.in_sql()
+            sql = f"""SELECT count(*) FROM (SELECT 1 FROM ({scope_sql}) AS s WHERE EXISTS (
+                SELECT 1 FROM search_alert_fts WHERE search_alert_fts MATCH %s
+                AND search_alert_fts.rowid = s.id) LIMIT %s)"""
+            with connection.cursor() as cursor:
+                cursor.execute(sql, (*small_params, query.fts5(), (cap if cap is not None else SMALL) + 1))
+                return int(cursor.fetchone()[0])
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         sql = f"SELECT 1 FROM search_alert_fts WHERE search_alert_fts MATCH %s AND EXISTS ({scope_sql})"
         args: tuple[Any, ...] = (query.fts5(), *scope_params)
@@ -80,27 +92,27 @@ class SqliteBackend:
         checked first, each against the index by rowid; only if they do not hold the page are all
         the matches sorted (by date, or by bm25 for every match: seconds for a common word)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
-        if newest or common:
-            recent_sql, recent_params = scope.newest_sql(PROBE)
-            window = "" if not newest else "LIMIT %s OFFSET %s"
+        probe = SMALL + 1 if scope.small else PROBE  # a small scope: all of it
+        if newest or common or scope.small:
+            recent_sql, recent_params = scope.newest_sql(probe)
+            order = "recent.reported_at DESC, recent.id DESC"
+            if not newest:  # ranked: the best of the window's matches
+                order = f"rank DESC, {order}"
+            # CROSS JOIN: SQLite keeps `recent` outside, so each of its alerts is one look-up by
+            # rowid in the index, not the other way round.
             sql = f"""
                 WITH recent AS ({recent_sql})
-                SELECT recent.id, (SELECT count(*) FROM recent) FROM recent
-                WHERE EXISTS (SELECT 1 FROM search_alert_fts
-                    WHERE search_alert_fts MATCH %s AND search_alert_fts.rowid = recent.id)
-                ORDER BY recent.reported_at DESC, recent.id DESC {window}"""
-            args: tuple[Any, ...] = (*recent_params, query.fts5(), *((limit, offset) if newest else ()))
+                SELECT recent.id, -bm25(search_alert_fts, {weights}) AS rank, (SELECT count(*) FROM recent)
+                FROM recent CROSS JOIN search_alert_fts ON search_alert_fts.rowid = recent.id
+                WHERE search_alert_fts MATCH %s
+                ORDER BY {order} LIMIT %s OFFSET %s"""
+            args: tuple[Any, ...] = (*recent_params, query.fts5(), limit, offset)
             with connection.cursor() as cursor:
                 cursor.execute(sql, args)
                 rows = cursor.fetchall()
-            ids = [int(r[0]) for r in rows]
-            whole_scope = bool(rows) and rows[0][1] < PROBE  # the window held every alert of the scope
-            if not newest:  # ranked: the best of the window's matches
-                ranked = self._ranked(query, ids)
-                if len(ranked) >= offset + limit or whole_scope:
-                    return self._highlighted(query, ranked[offset : offset + limit])
-            elif len(ids) == limit or whole_scope:
-                return self._highlighted(query, ids)
+            whole_scope = scope.small or (bool(rows) and rows[0][2] < probe)  # every alert of the scope
+            if len(rows) == limit or whole_scope:
+                return self._highlighted(query, [int(r[0]) for r in rows])
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
         if not newest:
@@ -114,20 +126,6 @@ class SqliteBackend:
             cursor.execute(sql, (query.fts5(), *scope_params, limit, offset))
             rows = cursor.fetchall()
         return self._highlighted(query, [int(r[0]) for r in rows])
-
-    def _ranked(self, query: Query, ids: list[int]) -> list[int]:
-        """These matches, best first (bm25, then newest: `ids` come newest first)."""
-        if not ids:
-            return []
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        marks = ", ".join(["%s"] * len(ids))
-        sql = f"""SELECT rowid, -bm25(search_alert_fts, {weights}) FROM search_alert_fts
-            WHERE search_alert_fts MATCH %s AND rowid IN ({marks})"""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (query.fts5(), *ids))
-            rank = {int(r[0]): float(r[1]) for r in cursor.fetchall()}
-        position = {alert_id: i for i, alert_id in enumerate(ids)}
-        return sorted((i for i in ids if i in rank), key=lambda i: (-rank[i], position[i]))
 
     def _highlighted(self, query: Query, ids: list[int]) -> list[Hit]:
         """These hits, in this order, with their rank, highlighted title and snippet."""

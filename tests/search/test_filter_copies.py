@@ -1,0 +1,212 @@
+"""Documents copy the alert's category, State, district and reported time, so a filtered full-text
+search narrows its matches inside the index (`AlertDocument`, `Scope.document_where`); and newest
+first (or ranked, for a common word) the PostgreSQL backend looks at the last week's, month's, ...
+matches before all of them (`postgres.WINDOWS`). Both must give the answer the plain query gives.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from crimac.alerts.actions import revise_alert
+from crimac.alerts.models import Alert
+from crimac.alerts.schemas import AlertRevise
+from crimac.search import service
+from crimac.search.backends import Scope, postgres, sqlite
+from crimac.search.models import AlertDocument
+from crimac.search.service import search_alerts
+from crimac.search.text import parse_query
+
+pytestmark = pytest.mark.django_db
+
+COPIED = ("category", "state_id", "district_id", "reported_at")
+
+
+def _filters(**given: Any) -> SimpleNamespace:
+    fields = dict.fromkeys(
+        ("category", "priority", "status", "state", "district", "origin", "reported_from", "reported_to")
+    )
+    return SimpleNamespace(**{**fields, **given})
+
+
+def _copies(alert_id: int) -> tuple[Any, ...]:
+    doc = AlertDocument.objects.get(alert_id=alert_id)
+    return tuple(getattr(doc, c) for c in COPIED)
+
+
+def _columns(alert: Alert) -> tuple[Any, ...]:
+    alert.refresh_from_db()
+    return tuple(getattr(alert, c) for c in COPIED)
+
+
+def test_documents_copy_the_filter_columns_and_follow_a_revision(
+    post: Any, user_named: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    alert = post("dl.sho", title="Tractor stolen from a farm", category="stolen_vehicle")
+    assert _copies(alert.pk) == _columns(alert)
+    assert _copies(alert.pk)[0] == "stolen_vehicle"
+    with django_capture_on_commit_callbacks(execute=True):
+        revise_alert(
+            alert,
+            AlertRevise(summary="the farm is across the border", state="HR"),
+            actor=user_named("dl.sho"),
+        )
+    assert _copies(alert.pk) == _columns(alert)
+    assert AlertDocument.objects.get(alert_id=alert.pk).state.code == "HR"
+
+
+def test_a_draft_indexed_at_search_time_carries_its_copies(post: Any, user_named: Any) -> None:
+    draft = post("dl.sho", publish=False, title="Draft about a tractor")
+    search_alerts(user_named("dl.sho"), parse_query("tractor"))
+    assert _copies(draft.pk) == _columns(draft)
+
+
+def test_the_migration_fills_the_copies_of_existing_documents(post: Any) -> None:
+    from importlib import import_module
+
+    fill = import_module("crimac.search.migrations.0003_document_filters").fill
+    alerts = [post("dl.sho", title=f"Tractor {n} stolen") for n in range(3)]
+    AlertDocument.objects.update(category=None, state=None, district=None, reported_at=None)
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=cursor.execute)
+        fill(None, editor)
+    for alert in alerts:
+        assert _copies(alert.pk) == _columns(alert)
+    # Filling the copies rewrote no searchable text (on SQLite the FTS update trigger watches only
+    # the text columns): the search still finds every alert by its words.
+    assert search_alerts_titles("tractor") == {a.title for a in alerts}
+
+
+def search_alerts_titles(words: str) -> set[str]:
+    from crimac.directory.models import User
+
+    analyst = User.objects.get(username="analyst")
+    return {r.alert.title for r in search_alerts(analyst, parse_query(words), limit=50).results}
+
+
+def big_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the paths of a large scope (through the index's matches), whatever the scope's size."""
+    monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
+    monkeypatch.setattr(sqlite.SqliteBackend, "small", 0)
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["alert by alert", "through the matches"])
+def test_filtered_search_is_the_plain_filtered_query(
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, small: bool
+) -> None:
+    """The copies narrow the matches; the answer is the scope's own (category, State, district,
+    period), on both databases, checked against the ORM; the same whether the scope is checked
+    alert by alert (small) or through the index's matches."""
+    if not small:
+        big_scope(monkeypatch)
+    now = timezone.now()
+    made = []
+    for n, (state, category, days) in enumerate(
+        [
+            ("DL", "missing_person", 1),
+            ("DL", "missing_person", 40),
+            ("DL", "stolen_vehicle", 2),
+            ("UP", "missing_person", 3),
+            ("HR", "wanted_person", 5),
+            ("DL", "wanted_person", 200),
+        ]
+    ):
+        made.append(
+            post(
+                "dl.sho",
+                title=f"Tractor case {n}",
+                category=category,
+                state=state,
+                audience={"states": ["DL", "UP", "HR"]},
+                reported_at=(now - timedelta(days=days)).isoformat(),
+            )
+        )
+    analyst = user_named("analyst")
+    cases = [
+        _filters(state="DL"),
+        _filters(category=["missing_person", "wanted_person"]),
+        _filters(state="DL", reported_from=date.today() - timedelta(days=30)),
+        _filters(state="dl", category=["missing_person"], reported_to=date.today() - timedelta(days=10)),
+        _filters(state="UP", category=["stolen_vehicle"]),
+    ]
+    import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
+    from crimac.alerts.api import filter_alerts
+
+    for filters in cases:
+        for newest in (True, False):
+            page = search_alerts(analyst, parse_query("tractor"), filters, newest=newest, limit=50)
+            expected = set(
+                filter_alerts(Alert.objects.visible_to(analyst), filters)
+                .filter(pk__in=[a.pk for a in made])
+                .values_list("title", flat=True)
+            )
+            assert {r.alert.title for r in page.results} == expected, filters
+            assert page.count == len(expected)
+            if newest:
+                times = [r.alert.reported_at for r in page.results]
+                assert times == sorted(times, reverse=True)
+
+
+def test_scope_without_copied_filters_adds_no_condition() -> None:
+    assert Scope.of(Alert.objects.all()).document_where() == ("", ())
+    sql, params = Scope.of(Alert.objects.all(), {"category__in": ["missing_person"]}).document_where()
+    assert sql.startswith(" AND ") and "category" in sql and list(params) == ["missing_person"]
+
+
+# --- PostgreSQL: newest first through the periods -------------------------------------------------
+
+
+@pytest.fixture
+def spread(post: Any, monkeypatch: pytest.MonkeyPatch) -> list[Alert]:
+    """A 'tractor' alert every 11 days over 440 days (a 'harvester' one beside every fourth); the
+    probe of the newest alerts made too small to hold a page, so the periods (or the whole index)
+    must."""
+    monkeypatch.setattr(postgres, "PROBE", 2)
+    monkeypatch.setattr(sqlite, "PROBE", 2)
+    big_scope(monkeypatch)
+    now = timezone.now()
+    made = []
+    for n in range(40):
+        at = now - timedelta(days=11 * n, hours=1)
+        made.append(post("dl.sho", title=f"Tractor {n} stolen", reported_at=at.isoformat()))
+        if n % 4 == 0:
+            post("dl.sho", title=f"Harvester {n}", reported_at=(at + timedelta(minutes=5)).isoformat())
+    return made
+
+
+# (20, 20): the last 400 days hold tractors 0-36, not the page's 20-39: the whole index does.
+@pytest.mark.parametrize("limit,offset", [(3, 0), (5, 2), (20, 20)])
+def test_newest_first_through_the_periods_is_the_newest_page(
+    spread: list[Alert], user_named: Any, limit: int, offset: int
+) -> None:
+    analyst = user_named("analyst")
+    page = search_alerts(analyst, parse_query("tractor"), newest=True, limit=limit, offset=offset)
+    expected = [a.title for a in spread[offset : offset + limit]]
+    assert [r.alert.title for r in page.results] == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the periods are PostgreSQL's backend")
+def test_a_common_word_ranked_comes_from_the_newest_period_that_holds_the_page(
+    spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COUNT_CAP", 10)
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=5)
+    assert page.capped
+    # The last 7 days hold one tractor, the last 30 three, the last 120 eleven: the best five of
+    # those (equal ranks: newest first), not a ranking of all fifty.
+    assert [r.alert.title for r in page.results] == [f"Tractor {n} stolen" for n in range(5)]
+    windowed = [q for q in queries if "reported_at >=" in q and "MATERIALIZED" in q]
+    assert len(windowed) == 3, "the last week, month and 120 days were looked at, in that order"
