@@ -16,7 +16,9 @@ made by the project's own code:
   English words, every word of the directory's place names and of the name lists);
 - validated and normalised by `alerts.actions.check_alert` (registrations, phones, IMEIs);
 - documents by `search.indexing.document_fields` and the database's backend `prepare`;
-- keys by `matching.keys.subjects_of` (the keys of a name are memoised by name: same result).
+- keys by `matching.keys.subjects_of` (the keys of a name are memoised by name: same result);
+- numbered in the order of their reported time, as a live table fills (the generator makes them
+  State by State).
 
 Not written: citations, audience entries, revisions, audit rows, deliveries to other agencies
 (the officer's visibility reads only its own deliveries) and matches. The generated rows can be
@@ -53,6 +55,7 @@ import random
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -416,11 +419,10 @@ def _for_postgres(value: Any) -> Any:
 
 
 def load(alerts: int, seed: int, cache: Path | None, workers: int) -> dict[str, int]:
-    from django.db import connection, transaction
+    from django.db import connection
 
     from crimac.alerts.models import Alert, Person, Phone, Vehicle
     from crimac.dissemination.models import Delivery
-    from crimac.fastinsert import insert_rows
     from crimac.matching.models import SubjectKey
     from crimac.search.backends import postgres as pg_backend
     from crimac.search.backends import sqlite as sqlite_backend
@@ -448,23 +450,60 @@ def load(alerts: int, seed: int, cache: Path | None, workers: int) -> dict[str, 
         cursor.execute(f"DROP INDEX {key_index.name}")
     counts = dict.fromkeys(tables, 0)
     started = time.monotonic()
-    for chunk in chunks(alerts, seed, cache, workers):
-        with transaction.atomic():
-            for name, (model, columns) in tables.items():
-                rows = chunk.get(name, [])
-                if name == "documents":
-                    copies = {a[0]: tuple(a[i] for i in COPIED) for a in chunk["alerts"]}
-                    rows = [(*r, *copies[r[0]]) for r in rows]
-                    if not postgres:
-                        rows = [(*r[:6], "", "", "", *r[9:]) for r in rows]
-                if postgres:
-                    rows = [tuple(_for_postgres(v) for v in r) for r in rows]
-                counts[name] += insert_rows(model, columns, rows)
-        if counts["alerts"] % 50_000 < CHUNK:
-            print(f"  {counts['alerts']:,} alerts ({time.monotonic() - started:.0f}s)", flush=True)
+    scratch = cache is None
+    if cache is None:  # read twice: once for the order, once to write
+        cache = Path(tempfile.gettempdir()) / f"crimac-bench-search-{os.getpid()}.pickle"
+    try:
+        renumber = publication_order(alerts, seed, cache, workers)
+        print(f"  rows in publication order ({time.monotonic() - started:.0f}s)", flush=True)
+        for chunk in chunks(alerts, seed, cache, workers):
+            write_chunk(chunk, renumber, tables, counts, postgres)
+            if counts["alerts"] % 50_000 < CHUNK:
+                print(f"  {counts['alerts']:,} alerts ({time.monotonic() - started:.0f}s)", flush=True)
+    finally:
+        if scratch:
+            cache.unlink(missing_ok=True)
     print(f"rows written ({time.monotonic() - started:.0f}s): {counts}")
     finish_build()
     return counts
+
+
+def publication_order(alerts: int, seed: int, cache: Path, workers: int) -> dict[int, int]:
+    """New ids for the generated alerts, in the order of their reported time. The generator makes
+    them State by State; a live table fills in publication order, and code may rely on that (the
+    newest rows of a key are its highest alert ids; a span of recent ids holds recent alerts)."""
+    reported = ALERT_COLUMNS.index("reported_at")
+    seen: list[tuple[Any, int]] = []
+    for chunk in chunks(alerts, seed, cache, workers):
+        seen += [(a[reported], a[0]) for a in chunk["alerts"]]
+    ids = sorted(old for _, old in seen)
+    return {old: new for (_, old), new in zip(sorted(seen), ids, strict=True)}
+
+
+def write_chunk(
+    chunk: dict[str, list[tuple[Any, ...]]],
+    renumber: dict[int, int],
+    tables: dict[str, tuple[Any, tuple[str, ...]]],
+    counts: dict[str, int],
+    postgres: bool,
+) -> None:
+    """One chunk's rows, with their alerts' new ids (the first column of every table)."""
+    from django.db import transaction
+
+    from crimac.fastinsert import insert_rows
+
+    chunk = {name: [(renumber[r[0]], *r[1:]) for r in rows] for name, rows in chunk.items()}
+    with transaction.atomic():
+        for name, (model, columns) in tables.items():
+            rows = chunk.get(name, [])
+            if name == "documents":
+                copies = {a[0]: tuple(a[i] for i in COPIED) for a in chunk["alerts"]}
+                rows = [(*r, *copies[r[0]]) for r in rows]
+                if not postgres:
+                    rows = [(*r[:6], "", "", "", *r[9:]) for r in rows]
+            if postgres:
+                rows = [tuple(_for_postgres(v) for v in r) for r in rows]
+            counts[name] += insert_rows(model, columns, rows)
 
 
 def finish_build() -> bool:

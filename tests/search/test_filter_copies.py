@@ -210,3 +210,30 @@ def test_a_common_word_ranked_comes_from_the_newest_period_that_holds_the_page(
     assert [r.alert.title for r in page.results] == [f"Tractor {n} stolen" for n in range(5)]
     windowed = [q for q in queries if "reported_at >=" in q and "MATERIALIZED" in q]
     assert len(windowed) == 3, "the last week, month and 120 days were looked at, in that order"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's bm25")
+@pytest.mark.parametrize("small", [True, False], ids=["small scope", "large scope"])
+@pytest.mark.parametrize("newest", [True, False], ids=["newest", "ranked"])
+def test_sqlite_asks_bm25_of_one_cursor_only(
+    spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch, small: bool, newest: bool
+) -> None:
+    """bm25 reads a word's whole document list the first time each index cursor asks for it: in a
+    query that looks alerts up one by one (rowid = / rowid IN), that is once per alert (seconds
+    for a common word at scale). Every query that ranks must be a single scan."""
+    if small:
+        monkeypatch.setattr(sqlite.SqliteBackend, "small", 1000)
+    monkeypatch.setattr(service, "COUNT_CAP", 10)
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(" ".join(sql.split()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = search_alerts(user_named("analyst"), parse_query("tractor"), newest=newest, limit=5)
+    assert len(page.results) == 5 and all(r.rank > 0 for r in page.results)
+    ranking = [q for q in queries if "bm25(" in q]
+    assert ranking
+    for sql in ranking:
+        assert "rowid IN" not in sql and "= recent.id" not in sql, sql

@@ -261,40 +261,51 @@ def _newest_per_key(keys: list[str], alert_id: int, limit: int) -> dict[str, lis
     return out
 
 
+# What scoring reads of a candidate person and of its alert (`keys.person_facts`, `person_label`).
+PERSON_FIELDS = (
+    "alert_id", "position", "role", "name", "aliases", "gender", "age_min", "age_max",
+    "birth_date_from", "birth_date_to", "last_seen_at", "marks",
+)  # fmt: skip
+ALERT_FACTS = ("id", "occurred_at", "reported_at", "state")
+
+
 def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
-    """The candidate subjects, reading only the kinds of subject wanted (one query per kind). A
-    candidate person is scored on its facts: its blocking keys (the costly part of `subjects_of`)
-    are not worked out again."""
+    """The candidate subjects, reading only the kinds of subject wanted (one query per kind) and
+    only the columns scoring reads: thousands of candidates at national scale, of which a few
+    become matches (`_full_alerts` then loads those alerts whole). A candidate person is scored on
+    its facts: its blocking keys (the costly part of `subjects_of`) are not worked out again."""
+    from crimac.directory.models import State
     from crimac.matching.keys import person_facts, person_label
 
     wanted: dict[str, set[int]] = defaultdict(set)
     for alert_id, kind, _ in idents:
         wanted[kind].add(alert_id)
+    every = sorted(set().union(*wanted.values())) if wanted else []
+    if not every:
+        return {}
+    states = dict(State.objects.values_list("id", "code"))
+    alerts = Alert.objects.only(*ALERT_FACTS).in_bulk(every)
     children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    alerts: dict[int, Alert] = {}
     for kind, model in CHILD_MODELS.items():
         if not wanted.get(kind):
             continue
         qs = model.objects.filter(alert_id__in=sorted(wanted[kind]))
-        # Thousands of candidates at national scale: not their alerts' narratives (read if a match
-        # needs one, which few do).
-        for row in qs.select_related("alert__state", "alert__origin_agency").defer("alert__narrative"):
-            children[row.alert_id][kind].append(row)
-            alerts.setdefault(row.alert_id, row.alert)
+        if kind == SubjectKind.PERSON:
+            qs = qs.only(*PERSON_FIELDS)
+        for row in qs:
+            if row.alert_id in alerts:
+                children[row.alert_id][kind].append(row)
     out: dict[tuple[int, str, int], Subject] = {}
     for alert_id, rows in children.items():
         alert = alerts[alert_id]
+        code = states.get(alert.state_id, "")
         for p in rows[SubjectKind.PERSON]:
             ident = (alert_id, SubjectKind.PERSON, p.position)
             if ident in idents:
+                facts = person_facts(p, alert, state=code)
+                label = person_label(p)
                 out[ident] = Subject(
-                    alert_id,
-                    SubjectKind.PERSON,
-                    p.position,
-                    person_label(p),
-                    facts=person_facts(p, alert),
-                    role=p.role,
-                    alert=alert,
+                    alert_id, SubjectKind.PERSON, p.position, label, facts=facts, role=p.role, alert=alert
                 )
         for s in subjects_of(
             alert, [], rows[SubjectKind.PHONE], rows[SubjectKind.VEHICLE], rows[SubjectKind.IDENTIFIER]
@@ -302,6 +313,18 @@ def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, i
             if s.ident in idents:
                 out[s.ident] = s
     return out
+
+
+def _full_alerts(found: dict[tuple[int, str, int], list[Candidate]]) -> None:
+    """The alerts of the candidates that were kept, loaded whole (with their State and originating
+    agency) in place of the few columns scoring read."""
+    ids = {c.subject.alert_id for cands in found.values() for c in cands}
+    if not ids:
+        return
+    full = Alert.objects.select_related("state", "origin_agency").defer("narrative").in_bulk(sorted(ids))
+    for cands in found.values():
+        for c in cands:
+            c.subject.alert = full.get(c.subject.alert_id, c.subject.alert)
 
 
 def _exact_reasons(shared: set[str]) -> tuple[str, ...]:
@@ -347,6 +370,7 @@ def _candidates(subjects: list[Subject], alert: Alert) -> dict[tuple[int, str, i
                     out.append(Candidate(other, 1.0, True, _exact_reasons(shared)))
         out.sort(key=lambda c: (-c.score, -c.subject.alert_id, c.subject.position))
         found[s.ident] = out[:TOP_K]
+    _full_alerts(found)
     return found
 
 

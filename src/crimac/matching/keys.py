@@ -61,8 +61,14 @@ def person_label(p: Person) -> str:
 
 
 def person_facts(
-    p: Person, alert: Alert, phones: Iterable[str] = (), identifiers: Iterable[str] = ()
+    p: Person,
+    alert: Alert,
+    phones: Iterable[str] = (),
+    identifiers: Iterable[str] = (),
+    *,
+    state: str | None = None,
 ) -> PersonFacts:
+    """`state`: the alert's State code, when the caller has it (else read from `alert.state`)."""
     from crimac.matching.persons import PersonFacts
 
     seen = p.last_seen_at or alert.occurred_at or alert.reported_at
@@ -77,7 +83,7 @@ def person_facts(
         seen_on=seen.date() if seen else None,
         phones=tuple(phones),
         identifiers=tuple(identifiers),
-        state=alert.state.code if alert.state_id else "",
+        state=state if state is not None else (alert.state.code if alert.state_id else ""),
         marks=p.marks or "",
         role=p.role,
     )

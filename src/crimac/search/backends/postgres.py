@@ -107,9 +107,12 @@ class PostgresBackend:
         the date order); if they hold the page, that is the answer. So are they for a ranked search
         of a `common` query (more visible matches than the count goes to): ranking every match of
         a word half the alerts carry costs seconds, so the best of the newest matches are shown.
-        Otherwise the matches come from the GIN index in a MATERIALIZED CTE: the planner cannot
-        then walk the alerts' date index hoping to meet the rare matches early (for a rare word
-        and a State filter that walk reads every alert of the State: seconds at a million)."""
+        If they do not, the matches of the last 7, 30, 120, 400 days are tried in turn (the GIN
+        index ANDed with the documents' reported time), then all of them. The matches come from
+        the GIN index in a MATERIALIZED CTE: the planner cannot then walk the alerts' date index
+        hoping to meet the rare matches early (for a rare word and a State filter that walk reads
+        every alert of the State: seconds at a million). A small scope is read whole, alert by
+        alert, instead."""
         if scope.small:  # the whole scope, alert by alert
             return self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1) or []
         if newest or common:

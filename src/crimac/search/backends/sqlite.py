@@ -68,7 +68,10 @@ class SqliteBackend:
     def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
         if scope.small:  # alert by alert
             scope_sql, small_params = scope.in_sql()
-            sql = f"""SELECT count(*) FROM (SELECT 1 FROM ({scope_sql}) AS s WHERE EXISTS (
+            # MATERIALIZED: the scope is listed first, then each of its alerts looked up (flattened,
+            # SQLite would look every alert up before testing the scope's own conditions).
+            sql = f"""WITH s AS MATERIALIZED ({scope_sql})
+                SELECT count(*) FROM (SELECT 1 FROM s WHERE EXISTS (
                 SELECT 1 FROM search_alert_fts WHERE search_alert_fts MATCH %s
                 AND search_alert_fts.rowid = s.id) LIMIT %s)"""
             with connection.cursor() as cursor:
@@ -90,29 +93,33 @@ class SqliteBackend:
         keeps every column of every row: snippets of every match would cost more than the search).
         Newest first, and ranked for a `common` query, the newest `PROBE` alerts of the scope are
         checked first, each against the index by rowid; only if they do not hold the page are all
-        the matches sorted (by date, or by bm25 for every match: seconds for a common word)."""
+        the matches sorted (by date, or by bm25 for every match: seconds for a common word). A
+        small scope is checked whole, alert by alert.
+
+        bm25 is only ever asked of one index cursor per query (`_ranks`): each cursor it is asked
+        of first reads the whole list of documents holding each word (its statistics), so bm25
+        beside a per-alert look-up costs that much per alert (seconds for a common word)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
         probe = SMALL + 1 if scope.small else PROBE  # a small scope: all of it
         if newest or common or scope.small:
             recent_sql, recent_params = scope.newest_sql(probe)
-            order = "recent.reported_at DESC, recent.id DESC"
-            if not newest:  # ranked: the best of the window's matches
-                order = f"rank DESC, {order}"
-            # CROSS JOIN: SQLite keeps `recent` outside, so each of its alerts is one look-up by
-            # rowid in the index, not the other way round.
             sql = f"""
                 WITH recent AS ({recent_sql})
-                SELECT recent.id, -bm25(search_alert_fts, {weights}) AS rank, (SELECT count(*) FROM recent)
-                FROM recent CROSS JOIN search_alert_fts ON search_alert_fts.rowid = recent.id
-                WHERE search_alert_fts MATCH %s
-                ORDER BY {order} LIMIT %s OFFSET %s"""
-            args: tuple[Any, ...] = (*recent_params, query.fts5(), limit, offset)
+                SELECT recent.id, (SELECT count(*) FROM recent) FROM recent
+                WHERE EXISTS (SELECT 1 FROM search_alert_fts
+                    WHERE search_alert_fts MATCH %s AND search_alert_fts.rowid = recent.id)
+                ORDER BY recent.reported_at DESC, recent.id DESC"""
             with connection.cursor() as cursor:
-                cursor.execute(sql, args)
+                cursor.execute(sql, (*recent_params, query.fts5()))
                 rows = cursor.fetchall()
-            whole_scope = scope.small or (bool(rows) and rows[0][2] < probe)  # every alert of the scope
-            if len(rows) == limit or whole_scope:
-                return self._highlighted(query, [int(r[0]) for r in rows])
+            ids = [int(r[0]) for r in rows]  # newest first
+            whole_scope = scope.small or (bool(rows) and rows[0][1] < probe)  # every alert of the scope
+            if len(ids) >= offset + limit or whole_scope:
+                ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
+                if not newest:  # ranked: the best of the window's matches (newest first among equals)
+                    position = {alert_id: n for n, alert_id in enumerate(ids)}
+                    ids = sorted(ranks, key=lambda i: (-ranks[i], position[i]))
+                return self._highlighted(query, ids[offset : offset + limit], ranks)
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
         if not newest:
@@ -125,22 +132,36 @@ class SqliteBackend:
         with connection.cursor() as cursor:
             cursor.execute(sql, (query.fts5(), *scope_params, limit, offset))
             rows = cursor.fetchall()
-        return self._highlighted(query, [int(r[0]) for r in rows])
+        return self._highlighted(query, [int(r[0]) for r in rows], {int(r[0]): float(r[1]) for r in rows})
 
-    def _highlighted(self, query: Query, ids: list[int]) -> list[Hit]:
-        """These hits, in this order, with their rank, highlighted title and snippet."""
+    def _ranks(self, query: Query, ids: list[int]) -> dict[int, float]:
+        """bm25 of these matches, from one cursor over the span of their ids (the ids in between
+        are read and dropped: a few for the newest alerts, which are close together)."""
+        if not ids:
+            return {}
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        sql = f"""SELECT rowid, -bm25(search_alert_fts, {weights}) FROM search_alert_fts
+            WHERE search_alert_fts MATCH %s AND rowid >= %s AND rowid <= %s"""
+        wanted = set(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (query.fts5(), min(ids), max(ids)))
+            return {int(r[0]): float(r[1]) for r in cursor.fetchall() if int(r[0]) in wanted}
+
+    def _highlighted(self, query: Query, ids: list[int], ranks: dict[int, float]) -> list[Hit]:
+        """These hits, in this order, with their rank, highlighted title and snippet (no bm25
+        here: see `page`)."""
         if not ids:
             return []
-        weights = ", ".join(str(w) for w in WEIGHTS)
         marks = ", ".join(["%s"] * len(ids))
         sql = f"""
-            SELECT rowid, -bm25(search_alert_fts, {weights}), highlight(search_alert_fts, 0, %s, %s),
+            SELECT rowid, highlight(search_alert_fts, 0, %s, %s),
                    snippet(search_alert_fts, -1, %s, %s, '…', 24)
             FROM search_alert_fts WHERE search_alert_fts MATCH %s AND rowid IN ({marks})"""
         with connection.cursor() as cursor:
             cursor.execute(sql, (MARK_START, MARK_END, MARK_START, MARK_END, query.fts5(), *ids))
             found = {
-                int(r[0]): Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in cursor.fetchall()
+                int(r[0]): Hit(int(r[0]), ranks.get(int(r[0]), 0.0), r[1] or "", r[2] or "")
+                for r in cursor.fetchall()
             }
         return [found[i] for i in ids if i in found]
 
