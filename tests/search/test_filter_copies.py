@@ -237,3 +237,27 @@ def test_sqlite_asks_bm25_of_one_cursor_only(
     assert ranking
     for sql in ranking:
         assert "rowid IN" not in sql and "= recent.id" not in sql, sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's work_mem and bitmaps")
+def test_postgres_searches_with_its_own_work_mem_and_skips_counting_a_filtered_scope(
+    post: Any, user_named: Any
+) -> None:
+    post("dl.sho", title="Tractor stolen", category="stolen_vehicle")
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(" ".join(sql.split()))
+        if "FROM search_alertdocument" in sql and "@@" in sql:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW work_mem")
+                queries.append(f"work_mem={cursor.fetchone()[0]}")
+        return execute(sql, params, many, context)
+
+    analyst = user_named("analyst")
+    with connection.execute_wrapper(watch):
+        page = search_alerts(analyst, parse_query("tractor"), _filters(state="DL"), newest=True)
+    assert [r.alert.title for r in page.results] == ["Tractor stolen"]
+    assert f"work_mem={postgres.WORK_MEM}" in queries
+    # Filtered: the index narrows the matches; the scope is not counted first.
+    assert not [q for q in queries if q.startswith("SELECT COUNT(*) FROM (SELECT")], queries

@@ -54,15 +54,16 @@ def search_alerts(
         copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
     scope = Scope.of(scope_qs, copied)
     search_backend = backend()
-    if scope.size(search_backend.small) <= search_backend.small:
-        scope = replace(scope, small=True)
-    total = search_backend.count(query, scope, cap=COUNT_CAP)
-    capped = total > COUNT_CAP
-    hits = (
-        search_backend.page(query, scope, newest=newest, limit=limit, offset=offset, common=capped)
-        if total
-        else []
-    )
+    with search_backend.session():
+        if search_backend.measures(scope) and scope.size(search_backend.small) <= search_backend.small:
+            scope = replace(scope, small=True)
+        total = search_backend.count(query, scope, cap=COUNT_CAP)
+        capped = total > COUNT_CAP
+        hits = (
+            search_backend.page(query, scope, newest=newest, limit=limit, offset=offset, common=capped)
+            if total
+            else []
+        )
     alerts = Alert.objects.select_related("origin_agency", "state", "district").in_bulk(
         [h.alert_id for h in hits]
     )

@@ -3,6 +3,7 @@ alerts, compiled from the ORM) and only ever add the full-text condition to it."
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,6 +75,12 @@ class Hit:
 class Backend(Protocol):
     vendor: str
     small: int  # a scope of at most this many alerts is checked alert by alert (`Scope.small`)
+
+    def session(self) -> AbstractContextManager[None]:
+        """Around the queries of one search (settings for them only)."""
+
+    def measures(self, scope: Scope) -> bool:
+        """Whether to count the scope (up to `small`) to know if it is small."""
 
     def prepare(self, doc: AlertDocument) -> None:
         """Fill what this backend needs in a document before it is saved."""

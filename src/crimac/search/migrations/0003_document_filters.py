@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="alertdocument",
-            index=models.Index(fields=["state", "reported_at"], name="search_doc_state_reported"),
+            index=models.Index(fields=["state", "category", "reported_at"], name="search_doc_state_category"),
         ),
         migrations.AddIndex(
             model_name="alertdocument",

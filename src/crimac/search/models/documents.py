@@ -49,9 +49,9 @@ class AlertDocument(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["indexed_at"]),
-            # With the full-text index (a bitmap AND on PostgreSQL): one State's period, or the
-            # newest period of all (ranked search of a common word looks at the newest matches).
-            models.Index(fields=["state", "reported_at"], name="search_doc_state_reported"),
+            # With the full-text index (a bitmap AND on PostgreSQL): one State's categories and
+            # period, or the newest period of all (a common word's newest matches).
+            models.Index(fields=["state", "category", "reported_at"], name="search_doc_state_category"),
             models.Index(fields=["reported_at"], name="search_doc_reported"),
         ]
 
