@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from crimac.alerts.choices import IdentifierType
+from crimac.alerts.choices import IdentifierType, PersonRole
 from crimac.alerts.normalise import registration_display
 from crimac.matching.choices import SubjectKind
 
@@ -51,13 +51,17 @@ def _key(text: str) -> str:
     return text[:MAX_KEY]
 
 
+_ROLE_LABELS: dict[str, str] = {str(value): str(label) for value, label in PersonRole.choices}
+
+
 def person_label(p: Person) -> str:
     ages = ""
     if p.age_min is not None or p.age_max is not None:
         low, high = p.age_min, p.age_max
         ages = f", {low}" if low == high or high is None else f", {low if low is not None else '?'}-{high}"
     gender = "" if p.gender in ("", "unknown") else f", {p.gender}"
-    return f"{p.get_role_display()}: {p.name or '(name not known)'}{gender}{ages}"[:200]
+    role = _ROLE_LABELS.get(p.role, p.role)  # `p` may be a row read as values (correlation)
+    return f"{role}: {p.name or '(name not known)'}{gender}{ages}"[:200]
 
 
 def person_facts(

@@ -160,6 +160,7 @@ def _age_adjust(ya: tuple[int, int, int] | None, yb: tuple[int, int, int] | None
 
 
 RELATIVE_AGREE_BONUS = 0.06  # the same father's (or spouse's) given name (tuned, seed 1)
+OTHER_BONUSES = RELATIVE_AGREE_BONUS + SAME_STATE_BONUS + MARKS_BONUS  # what `score` adds past the ages
 RELATIVE_DIFFER_PENALTY = 0.15  # two different fathers' given names (tuned, seed 1)
 
 
@@ -252,6 +253,20 @@ def query_keys(keys: set[str]) -> set[str]:
     return keys
 
 
+def cannot_reach(a: PersonFacts, b: PersonFacts, threshold: float = MATCH_THRESHOLD) -> bool:
+    """Whether gender and ages alone keep the pair under `threshold` whatever their names (and no
+    phone or identifier is shared): `score` cannot reach it, so it need not run (the same answer)."""
+    if (set(a.phones) & set(b.phones)) - {""} or (set(a.identifiers) & set(b.identifiers)) - {""}:
+        return False
+    return _ceiling(gender_of(a.gender), gender_of(b.gender), birth_years(a), birth_years(b)) < threshold
+
+
+def _ceiling(ga: str, gb: str, ya: tuple[int, int, int] | None, yb: tuple[int, int, int] | None) -> float:
+    """The most `score` can give two records of these genders and birth years: a perfect name
+    (times the gender factor), their ages' adjustment, and every other bonus."""
+    return (1.0 + GENDER_AGREE_BONUS) * _gender_factor(ga, gb) + _age_adjust(ya, yb)[0] + OTHER_BONUSES
+
+
 def _exact_key(key: str) -> bool:
     return key.startswith(("phone:", "id:"))
 
@@ -272,12 +287,11 @@ def link(
     genders = [gender_of(r.gender) for r in recs]
     years = [birth_years(r) for r in recs]
     exact_keys = [{k for k in keys if _exact_key(k)} for keys in keys_of]
-    top = 1.0 + AGE_AGREE_BONUS + SAME_STATE_BONUS + MARKS_BONUS + GENDER_AGREE_BONUS + RELATIVE_AGREE_BONUS
 
     def hopeless(i: int, j: int) -> bool:
         if exact_keys[i] & exact_keys[j]:
             return False
-        return top * _gender_factor(genders[i], genders[j]) + _age_adjust(years[i], years[j])[0] < threshold
+        return _ceiling(genders[i], genders[j], years[i], years[j]) < threshold
 
     best: list[list[tuple[float, int]]] = [[] for _ in recs]
     exact_pairs: dict[tuple[int, int], float] = {}

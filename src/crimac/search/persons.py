@@ -137,7 +137,7 @@ def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
 def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
     from crimac.matching.keys import person_facts
-    from crimac.matching.persons import PersonFacts, blocking_keys, query_keys, score
+    from crimac.matching.persons import PersonFacts, blocking_keys, cannot_reach, query_keys, score
 
     query = PersonFacts(
         key="search",
@@ -166,7 +166,10 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     for person in persons:
         if person.position not in wanted_positions.get(person.alert_id, set()):
             continue
-        scored = score(query, person_facts(person, person.alert))
+        facts = person_facts(person, person.alert)
+        if cannot_reach(query, facts, MIN_SCORE):  # genders or ages rule it out: not scored
+            continue
+        scored = score(query, facts)
         if scored.score >= MIN_SCORE:
             out.append(Candidate(person, scored.score, scored.reasons, scored.exact))
     out.sort(
