@@ -4,7 +4,7 @@ alerts, compiled from the ORM) and only ever add the full-text condition to it."
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crimac.search.models import AlertDocument
@@ -25,6 +25,8 @@ class Scope:
     # rather than reading every match of the words in the whole index and keeping the visible ones
     # (a station officer's view of a word in a quarter of the national alerts).
     small: bool = False
+    # What a backend worked out once for this search and uses twice (the count and the page).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, queryset: Any, copied: dict[str, Any] | None = None) -> Scope:

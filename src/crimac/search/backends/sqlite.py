@@ -73,17 +73,9 @@ class SqliteBackend:
     # build the list of every visible alert first, which is every alert for a national analyst.
 
     def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
-        if scope.small:  # alert by alert
-            scope_sql, small_params = scope.in_sql()
-            # MATERIALIZED: the scope is listed first, then each of its alerts looked up (flattened,
-            # SQLite would look every alert up before testing the scope's own conditions).
-            sql = f"""WITH s AS MATERIALIZED ({scope_sql})
-                SELECT count(*) FROM (SELECT 1 FROM s WHERE EXISTS (
-                SELECT 1 FROM search_alert_fts WHERE search_alert_fts MATCH %s
-                AND search_alert_fts.rowid = s.id) LIMIT %s)"""
-            with connection.cursor() as cursor:
-                cursor.execute(sql, (*small_params, query.fts5(), (cap if cap is not None else SMALL) + 1))
-                return int(cursor.fetchone()[0])
+        if scope.small:
+            found = len(self._small_matches(query, scope))
+            return min(found, cap + 1) if cap is not None else found
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         sql = f"SELECT 1 FROM search_alert_fts WHERE search_alert_fts MATCH %s AND EXISTS ({scope_sql})"
         args: tuple[Any, ...] = (query.fts5(), *scope_params)
@@ -107,8 +99,15 @@ class SqliteBackend:
         of first reads the whole list of documents holding each word (its statistics), so bm25
         beside a per-alert look-up costs that much per alert (seconds for a common word)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
-        probe = SMALL + 1 if scope.small else PROBE  # a small scope: all of it
-        if newest or common or scope.small:
+        if scope.small:
+            ids = self._small_matches(query, scope)
+            ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
+            if not newest:  # best first (newest first among equals)
+                position = {alert_id: n for n, alert_id in enumerate(ids)}
+                ids = sorted(ranks, key=lambda i: (-ranks[i], position[i]))
+            return self._highlighted(query, ids[offset : offset + limit], ranks)
+        probe = PROBE
+        if newest or common:
             recent_sql, recent_params = scope.newest_sql(probe)
             sql = f"""
                 WITH recent AS ({recent_sql})
@@ -120,7 +119,7 @@ class SqliteBackend:
                 cursor.execute(sql, (*recent_params, query.fts5()))
                 rows = cursor.fetchall()
             ids = [int(r[0]) for r in rows]  # newest first
-            whole_scope = scope.small or (bool(rows) and rows[0][1] < probe)  # every alert of the scope
+            whole_scope = bool(rows) and rows[0][1] < probe  # the window held every alert of the scope
             if len(ids) >= offset + limit or whole_scope:
                 ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
                 if not newest:  # ranked: the best of the window's matches (newest first among equals)
@@ -140,6 +139,29 @@ class SqliteBackend:
             cursor.execute(sql, (query.fts5(), *scope_params, limit, offset))
             rows = cursor.fetchall()
         return self._highlighted(query, [int(r[0]) for r in rows], {int(r[0]): float(r[1]) for r in rows})
+
+    def _small_matches(self, query: Query, scope: Scope) -> list[int]:
+        """The matches in a small scope, newest first: the scope listed, then the index read once
+        over the span of its ids (one cursor: a look-up per alert costs a seek per alert, and a
+        common word's list is long)."""
+        key = ("small matches", query.fts5())
+        if key in scope.memo:
+            return list(scope.memo[key])
+        newest_sql, params = scope.newest_sql(SMALL + 1)
+        with connection.cursor() as cursor:
+            cursor.execute(newest_sql, params)
+            ids = [int(r[0]) for r in cursor.fetchall()]
+            if not ids:
+                scope.memo[key] = []
+                return []
+            cursor.execute(
+                """SELECT rowid FROM search_alert_fts WHERE search_alert_fts MATCH %s
+                AND rowid >= %s AND rowid <= %s""",
+                (query.fts5(), min(ids), max(ids)),
+            )
+            hit = {int(r[0]) for r in cursor.fetchall()}
+        scope.memo[key] = [i for i in ids if i in hit]
+        return list(scope.memo[key])
 
     def _ranks(self, query: Query, ids: list[int]) -> dict[int, float]:
         """bm25 of these matches, from one cursor over the span of their ids (the ids in between
