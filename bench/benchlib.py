@@ -6,6 +6,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -60,3 +64,24 @@ def django_on(url: str, tmp: Path) -> None:
     import django
 
     django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 60, log: Path | None = None) -> None:
+    """Until `url` answers (a server `proc` is starting); RuntimeError if `proc` exits or time runs
+    out, with the server's `log` when given."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                told = f":\n{log.read_text(errors='replace')}" if log is not None else ""
+                raise RuntimeError(f"{url} did not answer{told}") from None
+            time.sleep(0.2)

@@ -54,11 +54,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchlib import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -69,12 +70,6 @@ WALL_OFFSET = time.time() - time.monotonic()
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def raise_nofile() -> int:
@@ -109,18 +104,6 @@ def summary(name: str, latencies: list[float]) -> str:
         f"  {name:<28} n={len(latencies):>8}  p50 {ms(pct(latencies, 50))}  "
         f"p99 {ms(pct(latencies, 99))}  max {ms(max(latencies))}"
     )
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer") from None
-            time.sleep(0.2)
 
 
 # --- the directory and the keys (in a Django subprocess) ---------------------------------------

@@ -30,14 +30,12 @@ import os
 import random
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from benchlib import POSTGRES, scratch_database
+from benchlib import POSTGRES, free_port, scratch_database, wait_http
 
 AGENCY = "DL-HQ"
 STATION = "DL-NEWDELHI-PS-001"
@@ -138,12 +136,6 @@ def alert_body(rng: random.Random, n: int) -> dict[str, Any]:
 # --- a server on its own database ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def postgres_answers() -> bool:
     try:
         import psycopg
@@ -198,17 +190,7 @@ def serving(env: dict[str, str], tmp: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"crimac serve did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.2)
+        wait_http(f"{base}/healthz", proc, log=tmp / "server.log")
         yield base
     finally:
         proc.terminate()

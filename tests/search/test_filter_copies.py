@@ -67,7 +67,7 @@ def test_a_draft_indexed_at_search_time_carries_its_copies(post: Any, user_named
     assert _copies(draft.pk) == _columns(draft)
 
 
-def test_the_migration_fills_the_copies_of_existing_documents(post: Any) -> None:
+def test_the_migration_fills_the_copies_of_existing_documents(post: Any, user_named: Any) -> None:
     from importlib import import_module
 
     fill = import_module("crimac.search.migrations.0003_document_filters").fill
@@ -80,14 +80,8 @@ def test_the_migration_fills_the_copies_of_existing_documents(post: Any) -> None
         assert _copies(alert.pk) == _columns(alert)
     # Filling the copies rewrote no searchable text (on SQLite the FTS update trigger watches only
     # the text columns): the search still finds every alert by its words.
-    assert search_alerts_titles("tractor") == {a.title for a in alerts}
-
-
-def search_alerts_titles(words: str) -> set[str]:
-    from crimac.directory.models import User
-
-    analyst = User.objects.get(username="analyst")
-    return {r.alert.title for r in search_alerts(analyst, parse_query(words), limit=50).results}
+    page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=50)
+    assert {r.alert.title for r in page.results} == {a.title for a in alerts}
 
 
 def big_scope(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from crimac.alerts.models import Alert
 from crimac.search.backends import Scope
 from crimac.search.backends.postgres import PostgresBackend
+from crimac.search.service import scope_of
 from crimac.search.text import parse_query
 
 pytestmark = [
@@ -66,9 +66,6 @@ def _load_rows(state_filtered: int, state_other: int, agency_id: int, user_id: i
 
 
 def _scope_and_query(user_named: Any) -> tuple[Scope, Any]:
-    import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
-    from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
-
     analyst = user_named("analyst")
     filters = SimpleNamespace(
         category=["missing_person", "human_trafficking"],
@@ -80,10 +77,7 @@ def _scope_and_query(user_named: Any) -> tuple[Scope, Any]:
         reported_from=None,
         reported_to=None,
     )
-    lookups = filter_lookups(filters)
-    copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
-    scope = Scope.of(Alert.objects.visible_to(analyst).filter(**lookups), copied)
-    return scope, parse_query("rampur")
+    return scope_of(analyst, filters), parse_query("rampur")
 
 
 def _plan(sql: str, args: tuple[Any, ...]) -> dict[str, Any]:

@@ -37,22 +37,26 @@ class Page:
         return self.offset + len(self.results) < self.count
 
 
+def scope_of(user: Any, filters: Any = None) -> Scope:
+    """The alerts a search by `user` may return: visible to it, with the list `filters` (those
+    that documents copy also narrow the index's matches). Raises the filters' field errors."""
+    scope_qs = Alert.objects.visible_to(user)
+    if filters is None:
+        return Scope.of(scope_qs)
+    import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
+    from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
+
+    lookups = filter_lookups(filters)
+    return Scope.of(scope_qs.filter(**lookups), {k: v for k, v in lookups.items() if k in PLACE_AND_TIME})
+
+
 def search_alerts(
     user: Any, query: Query, filters: Any = None, *, newest: bool = False, limit: int = 20, offset: int = 0
 ) -> Page:
     """Alerts `user` may see that match `query` and the alert list's `filters`, best first (or
     newest first). The count is of visible matches only. Raises the list filters' field errors."""
     indexing.refresh_drafts(user)
-    scope_qs = Alert.objects.visible_to(user)
-    copied: dict[str, Any] = {}
-    if filters is not None:
-        import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
-        from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
-
-        lookups = filter_lookups(filters)
-        scope_qs = scope_qs.filter(**lookups)
-        copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
-    scope = Scope.of(scope_qs, copied)
+    scope = scope_of(user, filters)
     search_backend = backend()
     with search_backend.session():
         if search_backend.measures(scope) and scope.size(search_backend.small) <= search_backend.small:

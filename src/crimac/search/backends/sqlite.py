@@ -93,22 +93,16 @@ class SqliteBackend:
         Newest first, and ranked for a `common` query, the newest `PROBE` alerts of the scope are
         checked first, each against the index by rowid; only if they do not hold the page are all
         the matches sorted (by date, or by bm25 for every match: seconds for a common word). A
-        small scope is checked whole, alert by alert.
+        small scope is read whole (`_small_matches`).
 
         bm25 is only ever asked of one index cursor per query (`_ranks`): each cursor it is asked
         of first reads the whole list of documents holding each word (its statistics), so bm25
         beside a per-alert look-up costs that much per alert (seconds for a common word)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
         if scope.small:
-            ids = self._small_matches(query, scope)
-            ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
-            if not newest:  # best first (newest first among equals)
-                position = {alert_id: n for n, alert_id in enumerate(ids)}
-                ids = sorted(ranks, key=lambda i: (-ranks[i], position[i]))
-            return self._highlighted(query, ids[offset : offset + limit], ranks)
-        probe = PROBE
+            return self._page_of(query, self._small_matches(query, scope), newest, limit, offset)
         if newest or common:
-            recent_sql, recent_params = scope.newest_sql(probe)
+            recent_sql, recent_params = scope.newest_sql(PROBE)
             sql = f"""
                 WITH recent AS ({recent_sql})
                 SELECT recent.id, (SELECT count(*) FROM recent) FROM recent
@@ -119,13 +113,9 @@ class SqliteBackend:
                 cursor.execute(sql, (*recent_params, query.fts5()))
                 rows = cursor.fetchall()
             ids = [int(r[0]) for r in rows]  # newest first
-            whole_scope = bool(rows) and rows[0][1] < probe  # the window held every alert of the scope
-            if len(ids) >= offset + limit or whole_scope:
-                ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
-                if not newest:  # ranked: the best of the window's matches (newest first among equals)
-                    position = {alert_id: n for n, alert_id in enumerate(ids)}
-                    ids = sorted(ranks, key=lambda i: (-ranks[i], position[i]))
-                return self._highlighted(query, ids[offset : offset + limit], ranks)
+            whole_scope = bool(rows) and rows[0][1] < PROBE  # the window held every alert of the scope
+            if len(ids) >= offset + limit or whole_scope:  # ranked: the best of the window's matches
+                return self._page_of(query, ids, newest, limit, offset)
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
         if not newest:
@@ -139,6 +129,15 @@ class SqliteBackend:
             cursor.execute(sql, (query.fts5(), *scope_params, limit, offset))
             rows = cursor.fetchall()
         return self._highlighted(query, [int(r[0]) for r in rows], {int(r[0]): float(r[1]) for r in rows})
+
+    def _page_of(self, query: Query, ids: list[int], newest: bool, limit: int, offset: int) -> list[Hit]:
+        """The page of these matches (newest first): as they are, or best first (newest first
+        among equals), ranked and highlighted."""
+        ranks = self._ranks(query, ids if not newest else ids[offset : offset + limit])
+        if not newest:
+            position = {alert_id: n for n, alert_id in enumerate(ids)}
+            ids = sorted(ranks, key=lambda i: (-ranks[i], position[i]))
+        return self._highlighted(query, ids[offset : offset + limit], ranks)
 
     def _small_matches(self, query: Query, scope: Scope) -> list[int]:
         """The matches in a small scope, newest first: the scope listed, then the index read once
