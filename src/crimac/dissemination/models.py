@@ -18,8 +18,27 @@ class Delivery(models.Model):
     """An alert reaching one agency. Written in the publishing transaction, so a committed alert
     always has its recipients; later revisions add recipients and never drop one."""
 
-    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="deliveries")
-    agency = models.ForeignKey("directory.Agency", on_delete=models.PROTECT, related_name="deliveries")
+    # A national alert writes a delivery per active agency (about 18,800) in its transaction. The
+    # database's foreign-key checks on these two columns ran once per row at commit (PostgreSQL
+    # locks the referenced agency row for each) and took longer than writing the rows, so the
+    # links are kept by the application instead: deliveries are written only by `deliver`, for
+    # the alert it has just saved and agencies it has just read; Django's delete still cascades
+    # from the alert and still refuses to delete an agency that has deliveries (PROTECT). Neither
+    # gets a single-column index: the unique (alert, agency) and (agency, id) indexes cover them.
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
+        db_index=False,
+    )
+    agency = models.ForeignKey(
+        "directory.Agency",
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        db_constraint=False,
+        db_index=False,
+    )
     reason = models.CharField(max_length=60, help_text="the audience term that reached the agency")
     revision = models.PositiveIntegerField(help_text="the latest revision delivered")
     created_at = models.DateTimeField(db_index=True)
@@ -27,7 +46,12 @@ class Delivery(models.Model):
     deadline = models.DateTimeField(help_text="acknowledge by")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed only where set: see Meta
     )
     muted = models.BooleanField(
         default=False, help_text="the agency muted alerts like this: no push, not counted unread"
@@ -39,10 +63,21 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "agency"], name="delivery_unique")]
+        # Every index is written once per recipient: the partial ones cost nothing for the rows
+        # they leave out (unacknowledged deliveries; those that never escalate).
         indexes = [
             models.Index(fields=["agency", "id"]),
             models.Index(fields=["agency", "acknowledged_at"]),
-            models.Index(fields=["escalate_at"], name="delivery_escalate_due"),
+            models.Index(
+                fields=["escalate_at"],
+                name="delivery_escalate_due",
+                condition=models.Q(escalate_at__isnull=False),
+            ),
+            models.Index(
+                fields=["acknowledged_by"],
+                name="delivery_acknowledged_by",
+                condition=models.Q(acknowledged_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
