@@ -9,7 +9,7 @@ prepared once, and no instances, signals or ids come back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,8 +31,14 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+
+            def prepared_row(row: Sequence[Any]) -> tuple[Any, ...]:
+                # What the COPY text formatter does not know (JSON, decimals): the field's own
+                # preparation (a JSONField's value becomes psycopg's Jsonb), then psycopg's adapters.
+                return tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))  # type: ignore[union-attr]
+
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                count = _copy_text(copy, rows)
+                count = _copy_text(copy, rows, prepared_row)
             return count
         prepared: dict[tuple[int, Any], Any] = {}
 
@@ -54,13 +60,11 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_FLUSH_CHARS = 1 << 20
+_BATCH_ROWS = 10_000
 
 
 def _copy_value(value: Any) -> str | None:
-    """`value` in COPY's text format, or None for a type left to psycopg. A delivery row repeats
-    its alert, reason and times across hundreds of rows: formatting each distinct value once,
-    instead of psycopg's adapters per value (`write_row`), halves the time of a large COPY."""
+    """`value` in COPY's text format, or None for a type left to psycopg."""
     if value is None:
         return "\\N"
     if value is True:
@@ -76,37 +80,48 @@ def _copy_value(value: Any) -> str | None:
     return None
 
 
-def _copy_text(copy: Any, rows: Iterable[Sequence[Any]]) -> int:
-    """Write `rows` to an open text COPY: lines built from cached values, written in large chunks;
-    a row holding any other type (JSON, decimals, ...) goes through `write_row` as before."""
-    formatted: dict[tuple[type, Any], str | None] = {}
-    lines: list[str] = []
-    size = count = 0
-    for row in rows:
-        line = []
-        for value in row:
-            try:
-                text = formatted[(type(value), value)]
-            except KeyError:
-                text = formatted[(type(value), value)] = _copy_value(value)
-            except TypeError:  # unhashable
-                text = None
-            if text is None:
-                break
-            line.append(text)
+class _Unformattable(Exception):
+    pass
+
+
+class _Texts(dict[Any, str]):
+    """One column's values in COPY's text format, each distinct value formatted once. A column
+    holds one type (its field's), so the value alone is the key."""
+
+    def __missing__(self, value: Any) -> str:
+        text = _copy_value(value)
+        if text is None:
+            raise _Unformattable
+        self[value] = text
+        return text
+
+
+def _column_texts(column: tuple[Any, ...]) -> list[str]:
+    """A column's values as COPY text: ids (all distinct) straight through `int.__repr__`,
+    anything else through a cache of its distinct values."""
+    if set(map(type, column)) == {int}:
+        return list(map(int.__repr__, column))
+    return list(map(_Texts().__getitem__, column))
+
+
+def _copy_text(
+    copy: Any, rows: Iterable[Sequence[Any]], prepare: Callable[[Sequence[Any]], tuple[Any, ...]]
+) -> int:
+    """Write `rows` to an open text COPY, a batch at a time, column by column.
+
+    A delivery row repeats its alert, reason and times across thousands of rows (a national
+    alert): formatting each distinct value of a column once and joining at C speed takes a
+    fifth of the time of psycopg's adapters per value (`write_row`). A batch holding any other
+    type (JSON, decimals, ...) is written row by row, each `prepare`d for `write_row`.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    for start in range(0, len(rows), _BATCH_ROWS):
+        batch = rows[start : start + _BATCH_ROWS]
+        try:
+            texts = [_column_texts(column) for column in zip(*batch, strict=True)]
+        except (_Unformattable, TypeError):  # TypeError: an unhashable value (JSON)
+            for row in batch:
+                copy.write_row(prepare(row))
         else:
-            lines.append("\t".join(line))
-            size += len(lines[-1]) + 1
-            count += 1
-            if size >= _FLUSH_CHARS:
-                copy.write("\n".join(lines) + "\n")
-                lines, size = [], 0
-            continue
-        if lines:
-            copy.write("\n".join(lines) + "\n")
-            lines, size = [], 0
-        copy.write_row(row)
-        count += 1
-    if lines:
-        copy.write("\n".join(lines) + "\n")
-    return count
+            copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
+    return len(rows)
