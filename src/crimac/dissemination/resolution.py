@@ -144,7 +144,9 @@ def recipients_for(
 
     index = index or directory_index()
     reached, excluded = _resolve(entries, index, coordinates(alert))
-    out = {pk: Recipient(reason) for pk, reason in reached.items()}
+    # One (immutable) Recipient per reason, shared: a national alert has 18,000 recipients.
+    plain = {reason: Recipient(reason) for reason in set(reached.values())}
+    out = {pk: plain[reason] for pk, reason in reached.items()}
     if not out:
         return out
     mute_agencies: set[int] = set()
@@ -179,9 +181,8 @@ def _resolve(
         ids, reason = _reach(e, index, centre)
         if e.exclude:
             excluded |= ids
-        else:
-            for pk in ids:
-                out.setdefault(pk, reason)
+        else:  # the first term to reach an agency gives the reason
+            out.update(dict.fromkeys(ids - out.keys(), reason))
     for pk in excluded & out.keys():
         del out[pk]
     return out, excluded
