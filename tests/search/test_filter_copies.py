@@ -255,3 +255,36 @@ def test_postgres_searches_with_its_own_work_mem_and_skips_counting_a_filtered_s
     assert f"work_mem={postgres.WORK_MEM}" in queries
     # Filtered: the index narrows the matches; the scope is not counted first.
     assert not [q for q in queries if q.startswith("SELECT COUNT(*) FROM (SELECT")], queries
+
+
+def test_a_published_alerts_document_is_written_from_the_alert_in_hand(post: Any) -> None:
+    """Publishing hands the search hook the alert as written (`AlertEvent.loaded`): the document
+    is the same as a reindex makes from the database, and the alert is not read back for it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from crimac.search.indexing import index_alerts
+
+    fields = {
+        "state": "DL",
+        "station": "DL-NEWDELHI-PS-001",
+        "vehicles": [{"registration": "DL 3C AB 1234", "make": "Maruti", "colour": "white"}],
+        "phones": [{"number": "+91 98100 12345"}],
+    }
+    with CaptureQueriesContext(connection) as queries:
+        alert = post("dl.sho", **fields)
+    sql = [q["sql"] for q in queries.captured_queries]
+    written = [s for s in sql if "search_alertdocument" in s and s.lstrip().upper().startswith("INSERT")]
+    assert len(written) == 1
+    before = written and sql.index(written[0])
+    # Between the alert's own writes and the document: no SELECT of the alert or its subjects.
+    reads = [
+        s for s in sql[:before] if s.lstrip().upper().startswith("SELECT") and 'FROM "alerts_person"' in s
+    ]
+    assert reads == []
+    doc = AlertDocument.objects.get(alert_id=alert.pk)
+    made = {f: getattr(doc, f) for f in ("title", "names", "identifiers", "places", "body", *COPIED)}
+    index_alerts([alert.pk])  # from the database
+    doc.refresh_from_db()
+    assert made == {f: getattr(doc, f) for f in made}
+    assert "DL03CAB1234" in doc.identifiers
+    assert alert.station.name in doc.places and "Delhi" in doc.places

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -129,11 +129,16 @@ def _document_model(apps: Any = None) -> Any:
     return AlertDocument
 
 
-def index_alerts(alert_ids: Iterable[int], *, apps: Any = None) -> int:
-    """Write (or rewrite) the documents of these alerts. Returns how many were written."""
+def index_alerts(
+    alert_ids: Iterable[int], *, apps: Any = None, loaded: Mapping[int, Any] | None = None
+) -> int:
+    """Write (or rewrite) the documents of these alerts. Returns how many were written.
+    `loaded`: alerts as their transaction just wrote them, children prefetched (`AlertEvent.loaded`),
+    used instead of reading them back."""
     from crimac.search.backends import backend
 
     ids = sorted(set(alert_ids))
+    held = loaded or {}
     document = _document_model(apps)
     search_backend = backend()
     now = timezone.now()
@@ -142,7 +147,10 @@ def index_alerts(alert_ids: Iterable[int], *, apps: Any = None) -> int:
     copies = any(f.name == "reported_at" for f in document._meta.concrete_fields)
     for start in range(0, len(ids), BATCH):
         docs = []
-        for alert in _alerts(apps).filter(pk__in=ids[start : start + BATCH]):
+        chunk = ids[start : start + BATCH]
+        unread = [pk for pk in chunk if pk not in held]
+        read = list(_alerts(apps).filter(pk__in=unread)) if unread else []
+        for alert in [held[pk] for pk in chunk if pk in held] + read:
             doc = document(
                 alert_id=alert.pk,
                 revision=alert.revision,
@@ -172,7 +180,7 @@ def on_alert_event(event: AlertEvent) -> None:
     transaction stays usable on PostgreSQL)."""
     try:
         with transaction.atomic():
-            index_alerts(event.alert_ids)
+            index_alerts(event.alert_ids, loaded=event.loaded)
     except DatabaseError:
         log.exception("search: could not index alerts %s after %s", event.alert_ids, event.event)
 
