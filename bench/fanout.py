@@ -884,9 +884,11 @@ def main() -> None:
 
     sizes = [int(s) for s in args.clients.split(",") if s.strip()]
     limit = raise_nofile()
-    if limit < 2 * max(sizes) + 500:
+    # This process holds one phase's sockets at a time (the clients, then the Redis floor's
+    # subscribers, then the websockets floor's clients), each phase's closed before the next.
+    if limit < max(sizes) + 1000:
         sys.exit(
-            f"open-file limit {limit} is too low for {max(sizes)} clients (need about {2 * max(sizes) + 500})"
+            f"open-file limit {limit} is too low for {max(sizes)} clients (need about {max(sizes) + 1000})"
         )
     os.sched_setaffinity(0, {args.client_core})
     print(

@@ -108,7 +108,7 @@ def test_every_delivery_points_at_the_alert_and_an_active_agency() -> None:
     assert all(alert_id == alert.pk and agency_id in active for alert_id, agency_id in rows)
 
 
-def test_escalation_reads_only_flash_and_immediate_rows_through_its_index() -> None:
+def test_only_flash_and_immediate_deliveries_carry_an_escalation_time() -> None:
     flash = publish({"states": ["DL"]})
     routine = publish({"states": ["DL"]}, priority="routine")
     assert Delivery.objects.filter(alert=flash, escalate_at__isnull=False).count() > 1
