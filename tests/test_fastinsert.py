@@ -16,21 +16,12 @@ from crimac.alerts.models import Alert
 from crimac.alerts.schemas import AlertIn
 from crimac.directory.models import Agency
 from crimac.dissemination.models import Delivery, FeedEvent
+from crimac.dissemination.subscribers import DELIVERY_COLUMNS
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = (
-    "alert",
-    "agency",
-    "reason",
-    "muted",
-    "revision",
-    "created_at",
-    "updated_at",
-    "deadline",
-    "escalate_at",
-    "escalation_level",
-)
+# alert, agency, reason, muted, revision, created_at, updated_at, deadline, escalate_at, escalation_level
+COLUMNS = DELIVERY_COLUMNS
 
 
 @pytest.fixture
