@@ -28,31 +28,28 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
     fields = [model._meta.get_field(name) for name in columns]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr,arg-type]
-    count = 0
+    prepared: dict[tuple[int, Any], Any] = {}
+
+    def prepared_row(row: Sequence[Any]) -> tuple[Any, ...]:
+        """The row as the driver takes it: each value through its field (a JSONField's becomes
+        psycopg's Jsonb), each distinct hashable value once."""
+        out = []
+        for i, value in enumerate(row):
+            try:
+                done = prepared[(i, value)]
+            except KeyError:
+                done = prepared[(i, value)] = fields[i].get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            except TypeError:  # unhashable (JSON): prepare every time
+                done = fields[i].get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            out.append(done)
+        return tuple(out)
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-
-            def prepared_row(row: Sequence[Any]) -> tuple[Any, ...]:
-                # What the COPY text formatter does not know (JSON, decimals): the field's own
-                # preparation (a JSONField's value becomes psycopg's Jsonb), then psycopg's adapters.
-                return tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))  # type: ignore[union-attr]
-
+            # What the COPY text formatter does not know (JSON, decimals) takes `prepared_row`.
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                count = _copy_text(copy, rows, prepared_row)
-            return count
-        prepared: dict[tuple[int, Any], Any] = {}
-
-        def prepare(i: int, value: Any) -> Any:
-            try:
-                return prepared[(i, value)]
-            except KeyError:
-                done = fields[i].get_db_prep_save(value, connection)  # type: ignore[union-attr]
-                prepared[(i, value)] = done
-                return done
-            except TypeError:  # unhashable (JSON): prepare every time
-                return fields[i].get_db_prep_save(value, connection)  # type: ignore[union-attr]
-
-        batch = [tuple(prepare(i, value) for i, value in enumerate(row)) for row in rows]
+                return _copy_text(copy, rows, prepared_row)
+        batch = [prepared_row(row) for row in rows]
         if batch:
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)  # noqa: S608
