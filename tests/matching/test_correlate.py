@@ -428,3 +428,57 @@ def test_a_rejected_match_does_not_take_a_place_in_the_top_k(
     c = publish(who, django_capture_on_commit_callbacks, title="Calls C", **phone)
     assert Match.objects.filter(alert_a=b, alert_b=c, status="new").exists()
     assert Match.objects.filter(pk=first.pk, status="rejected").exists()
+
+
+def test_a_common_name_scores_only_the_shortlist_and_keeps_the_rare_match(
+    user_named: Callable[[str], Any], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name shared by many is scored against at most SCORED_PER_SUBJECT candidates: those
+    sharing its rarest keys, so the one Sunita Munda is kept over newer Sunita Minzes that share
+    only the initials key, and the scoring work stays bounded."""
+    from crimac.matching import persons
+
+    monkeypatch.setattr(correlate, "SCORED_PER_SUBJECT", 3)
+    jh, dl = user_named("jh.sho"), user_named("dl.sho")
+    girl = {"gender": "female", "age_min": 14, "age_max": 15}
+    first = publish(
+        jh,
+        django_capture_on_commit_callbacks,
+        category="missing_person",
+        title="Missing girl, Ranchi",
+        persons=[{"role": "missing", "name": "Sunita Munda", **girl}],
+    )
+    for i in range(6):
+        publish(
+            jh,
+            django_capture_on_commit_callbacks,
+            category="missing_person",
+            title=f"Missing girl {i}, Gumla",
+            persons=[{"role": "missing", "name": "Sunita Minz", **girl}],
+        )
+    scored: list[str] = []
+    real_score = persons.score
+
+    def counting(a: Any, b: Any) -> Any:
+        scored.append(b.key)
+        return real_score(a, b)
+
+    monkeypatch.setattr(persons, "score", counting)
+    rescued = publish(
+        dl,
+        django_capture_on_commit_callbacks,
+        category="rescued_victim",
+        title="Minor girl rescued, Shakur Pur",
+        persons=[{"role": "rescued", "name": "Sunita Munda", **girl}],
+    )
+    assert len(scored) == 3  # of the seven candidates its keys bring
+    assert f"{first.pk}:0" in scored
+    assert Match.objects.filter(alert_a=first, alert_b=rescued, pairing="missing_rescued").exists()
+
+    # Every candidate, as the benchmark's baseline scores them: the same top match.
+    scored.clear()
+    alert = correlate._load([rescued.pk])[0]
+    every = correlate._candidates(correlate._subjects(alert), alert, every=True)
+    assert len(scored) == 7
+    ((_, top),) = every.items()
+    assert top[0].subject.alert_id == first.pk

@@ -52,6 +52,8 @@ CHILD_MODELS: dict[str, Any] = {
 
 TOP_K = 5
 CANDIDATES_PER_KEY = 200
+# Persons scored for one subject, the ones sharing the rarest keys (`_shortlist`).
+SCORED_PER_SUBJECT = 150
 # One query fetches the candidates of every key; past this many rows, one query per key with its
 # own cap, so that a very common name key cannot crowd out a rare phone number.
 CANDIDATES_TOTAL = 2000
@@ -352,8 +354,36 @@ def _exact_reasons(shared: set[str]) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def _candidates(subjects: list[Subject], alert: Alert) -> dict[tuple[int, str, int], list[Candidate]]:
-    """The top-k candidates of each subject: exact identifiers score 1; persons are scored."""
+def _shortlist(
+    subject: Subject,
+    reachable: dict[tuple[int, str, int], Subject],
+    by_key: dict[str, set[tuple[int, str, int]]],
+    limit: int | None,
+) -> list[tuple[int, str, int]]:
+    """The `limit` candidate persons most worth scoring, by the keys they share with `subject`,
+    each key weighted by how rare it is among the candidates (a key of a whole rare name, or of
+    two parts together, says more than the prefix every Kumar shares); newest first among equals.
+    A common name meets a thousand people over a few years of national alerts, and scoring is
+    the costly part of correlation; the ones sharing most are the ones that score highest."""
+    if limit is None or len(reachable) <= limit:
+        return list(reachable)
+    weight: dict[tuple[int, str, int], float] = defaultdict(float)
+    for key in subject.lookup:
+        holders = by_key.get(key, ())
+        if holders:
+            rarity = 1.0 / len(holders)
+            for ident in holders:
+                if ident in reachable:
+                    weight[ident] += rarity
+    return sorted(reachable, key=lambda i: (-weight[i], -i[0], i[2]))[:limit]
+
+
+def _candidates(
+    subjects: list[Subject], alert: Alert, *, every: bool = False
+) -> dict[tuple[int, str, int], list[Candidate]]:
+    """The top-k candidates of each subject: exact identifiers score 1; persons are scored, at most
+    SCORED_PER_SUBJECT of them (`_shortlist`), or with `every` all of them (the benchmark's
+    baseline, to measure what the shortlist changes)."""
     from crimac.matching.persons import MATCH_THRESHOLD, cannot_reach, score
 
     rows = _candidate_keys(subjects, alert.pk)
@@ -365,6 +395,15 @@ def _candidates(subjects: list[Subject], alert: Alert) -> dict[tuple[int, str, i
     found: dict[tuple[int, str, int], list[Candidate]] = {}
     for s in subjects:
         idents = {i for k in s.lookup for i in by_key.get(k, ()) if i[1] == s.kind}
+        if s.kind == SubjectKind.PERSON:
+            assert s.facts is not None
+            # Genders or ages rule some out whatever their names: not scored (the same answer).
+            reachable: dict[tuple[int, str, int], Subject] = {}
+            for i in idents:
+                o = others.get(i)
+                if o is not None and o.facts is not None and not cannot_reach(s.facts, o.facts):
+                    reachable[i] = o
+            idents = set(_shortlist(s, reachable, by_key, None if every else SCORED_PER_SUBJECT))
         out: list[Candidate] = []
         for ident in idents:
             other = others.get(ident)
@@ -372,8 +411,6 @@ def _candidates(subjects: list[Subject], alert: Alert) -> dict[tuple[int, str, i
                 continue
             if s.kind == SubjectKind.PERSON:
                 assert s.facts is not None and other.facts is not None
-                if cannot_reach(s.facts, other.facts):  # genders or ages rule it out: not scored
-                    continue
                 scored = score(s.facts, other.facts)
                 if scored.exact or scored.score >= MATCH_THRESHOLD:
                     out.append(
