@@ -35,7 +35,9 @@ Measure, as the national analyst (sees every alert) and as the station officer `
 - person search: `search.persons.search_persons` against `icontains` on person names;
 - correlation of one alert's persons against all the others: `matching.correlate._candidates`
   (the matching that publishing runs: keys, candidates, scores), and the whole `_correlate` in a
-  transaction rolled back (also reads and writes match rows).
+  transaction rolled back (also reads and writes match rows); baseline: `_candidates` scoring
+  every candidate a person's keys bring (no shortlist), with how many persons keep the same
+  top-k and how many of its matches the shortlist finds.
 
     .venv/bin/python bench/search.py --database postgres --alerts 1000000 --keep --cache /tmp/x.pickle
     .venv/bin/python bench/search.py --database postgres --reuse   # measure again
@@ -75,6 +77,7 @@ PAIRS = [
     ("registration look-up", "registration, baseline ILIKE"),
     ("phone look-up", "phone, baseline ILIKE"),
     ("person search", "person search, baseline ILIKE"),
+    ("match one alert's persons (_candidates)", "baseline: every candidate scored"),
 ]
 TARGETS = {"token": 0.100, "person": 0.300, "correlation": 0.500}
 
@@ -731,12 +734,47 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
             correlate._correlate(alert, correlate._subjects(alert))
             transaction.set_rollback(True)
 
+    def every_candidate(alert_id: int) -> None:
+        alert = correlate._load([alert_id])[0]
+        correlate._candidates(correlate._subjects(alert), alert, every=True)
+
     print("\n-- correlation: timing", flush=True)
     out["correlation"] = {
         "match one alert's persons (_candidates)": timed(candidates, got["alerts"]),
+        "baseline: every candidate scored": timed(every_candidate, got["alerts"]),
         "correlate one alert (_correlate, rolled back)": timed(whole, got["alerts"][: max(10, queries // 4)]),
     }
+    shortlist_agreement(got["alerts"])
     return out
+
+
+def shortlist_agreement(alert_ids: list[int]) -> None:
+    """What scoring only `SCORED_PER_SUBJECT` candidates a person changes: over the sampled alerts'
+    persons, how many keep exactly the top-k that scoring every candidate gives, and how many of
+    those matches (pairs) the shortlist finds."""
+    from crimac.matching import correlate
+
+    same = subjects = pairs = kept = 0
+    for alert_id in alert_ids:
+        alert = correlate._load([alert_id])[0]
+        found = correlate._subjects(alert)
+        short = correlate._candidates(found, alert)
+        full = correlate._candidates(found, alert, every=True)
+        for ident, every in full.items():
+            if ident[1] != "person":
+                continue
+            want = {c.subject.ident for c in every}
+            got = {c.subject.ident for c in short.get(ident, [])}
+            subjects += 1
+            same += want == got
+            pairs += len(want)
+            kept += len(want & got)
+    print(
+        f"\n-- correlation: shortlist of {correlate.SCORED_PER_SUBJECT} a person against every candidate:"
+        f" {same}/{subjects} persons ({same / max(subjects, 1):.1%}) keep the same top {correlate.TOP_K};"
+        f" {kept}/{pairs} of their matches ({kept / max(pairs, 1):.1%}) found",
+        flush=True,
+    )
 
 
 def report(kind: str, counts: dict[str, int], results: dict[str, dict[str, list[float]]]) -> None:
@@ -755,7 +793,7 @@ def report(kind: str, counts: dict[str, int], results: dict[str, dict[str, list[
                 ratio = statistics.median(rows[slow]) / statistics.median(rows[fast])
                 print(f"    ratio of the p50s, {slow} / {fast}: {ratio:.1f}x")
         for name, values in rows.items():
-            if name.endswith("ILIKE"):
+            if "baseline" in name:
                 continue
             limit = TARGETS["person"] if name.startswith("person") else TARGETS["token"]
             if who == "correlation":
