@@ -749,9 +749,9 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
 
 
 def shortlist_agreement(alert_ids: list[int]) -> None:
-    """What scoring only `SCORED_PER_SUBJECT` candidates a person changes: over the sampled alerts'
-    persons, how many keep exactly the top-k that scoring every candidate gives, and how many of
-    those matches (pairs) the shortlist finds."""
+    """What reading `LOADED_PER_SUBJECT` and scoring `SCORED_PER_SUBJECT` candidates a person
+    changes: over the sampled alerts' persons, how many keep exactly the top-k that scoring every
+    candidate gives, and how many of those matches (pairs) the shortlist finds."""
     from crimac.matching import correlate
 
     same = subjects = pairs = kept = 0
@@ -770,7 +770,8 @@ def shortlist_agreement(alert_ids: list[int]) -> None:
             pairs += len(want)
             kept += len(want & got)
     print(
-        f"\n-- correlation: shortlist of {correlate.SCORED_PER_SUBJECT} a person against every candidate:"
+        f"\n-- correlation: {correlate.LOADED_PER_SUBJECT} candidates read and {correlate.SCORED_PER_SUBJECT}"
+        " scored a person, against every candidate:"
         f" {same}/{subjects} persons ({same / max(subjects, 1):.1%}) keep the same top {correlate.TOP_K};"
         f" {kept}/{pairs} of their matches ({kept / max(pairs, 1):.1%}) found",
         flush=True,

@@ -433,11 +433,12 @@ def test_a_rejected_match_does_not_take_a_place_in_the_top_k(
 def test_a_common_name_scores_only_the_shortlist_and_keeps_the_rare_match(
     user_named: Callable[[str], Any], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A name shared by many is scored against at most SCORED_PER_SUBJECT candidates: those
-    sharing its rarest keys, so the one Sunita Munda is kept over newer Sunita Minzes that share
-    only the initials key, and the scoring work stays bounded."""
+    """A name shared by many reads at most LOADED_PER_SUBJECT candidates and scores at most
+    SCORED_PER_SUBJECT: those sharing its rarest keys, so the one Sunita Munda is kept over newer
+    Sunita Minzes that share only the initials key, and the work stays bounded."""
     from crimac.matching import persons
 
+    monkeypatch.setattr(correlate, "LOADED_PER_SUBJECT", 4)
     monkeypatch.setattr(correlate, "SCORED_PER_SUBJECT", 3)
     jh, dl = user_named("jh.sho"), user_named("dl.sho")
     girl = {"gender": "female", "age_min": 14, "age_max": 15}
@@ -482,3 +483,21 @@ def test_a_common_name_scores_only_the_shortlist_and_keeps_the_rare_match(
     assert len(scored) == 7
     ((_, top),) = every.items()
     assert top[0].subject.alert_id == first.pk
+
+
+def test_candidates_are_ranked_by_families_of_shared_keys_not_their_number() -> None:
+    """ "Anurag Kumar" meets every Anurag through the seven one-typo keys of "Anurag" (any family
+    name); the Anurag Kumhar who shares the rarer pair keys ranks first, however old."""
+    from crimac.matching.keys import Subject
+
+    one_part = [f"p:d:{k}" for k in ("anrag", "anuag", "anura", "anurag", "anurg", "aurag", "nurag")]
+    pair = ["p:p:anrk|kmr", "p:x:anu|kum", "p:n:anrkkmr"]
+    subject = Subject(999, "person", 0, "Anurag Kumar", lookup={*one_part, "p:t:anrk", "p:s:anu", *pair})
+    kumhar = (5, "person", 0)
+    others = [(900 + n, "person", 0) for n in range(60)]  # newer Anurags of other families
+    by_key = {key: {*others, kumhar} for key in [*one_part, "p:t:anrk", "p:s:anu"]}
+    by_key.update({key: {kumhar} for key in pair})
+    by_key["p:n:anrkkmr"].add((6, "phone", 0))  # another kind of subject is never a candidate
+    ranked = correlate._ranked(subject, by_key)
+    assert ranked[0] == kumhar
+    assert ranked[1:] == sorted(others, reverse=True)  # then newest first among equals
