@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.utils import timezone
@@ -136,6 +137,7 @@ def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
 
 def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
+    from crimac.matching.correlate import PERSON_FIELDS
     from crimac.matching.keys import person_facts
     from crimac.matching.persons import PersonFacts, blocking_keys, cannot_reach, query_keys, score
 
@@ -159,19 +161,32 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     wanted_positions: dict[int, set[int]] = {}
     for row in shortlist:
         wanted_positions.setdefault(row["alert_id"], set()).add(row["position"])
-    persons = Person.objects.filter(alert_id__in=list(wanted_positions)).select_related(
-        "alert", "alert__state", "alert__origin_agency"
+    # Scored from the few columns scoring reads (as correlation reads its candidates); only the
+    # persons that score are then read whole, with their alerts, for the page.
+    rows = Person.objects.filter(alert_id__in=list(wanted_positions)).values(
+        "id", *PERSON_FIELDS, "alert__occurred_at", "alert__reported_at", "alert__state__code"
     )
-    out: list[Candidate] = []
-    for person in persons:
-        if person.position not in wanted_positions.get(person.alert_id, set()):
+    kept: dict[int, tuple[float, tuple[str, ...], bool]] = {}
+    for row in rows:
+        if row["position"] not in wanted_positions.get(row["alert_id"], set()):
             continue
-        facts = person_facts(person, person.alert)
+        # Rows as plain attributes, which is all `person_facts` reads of a person and its alert.
+        alert: Any = SimpleNamespace(
+            pk=row["alert_id"], occurred_at=row["alert__occurred_at"], reported_at=row["alert__reported_at"]
+        )
+        person: Any = SimpleNamespace(**row)
+        facts = person_facts(person, alert, state=row["alert__state__code"] or "")
         if cannot_reach(query, facts, MIN_SCORE):  # genders or ages rule it out: not scored
             continue
         scored = score(query, facts)
         if scored.score >= MIN_SCORE:
-            out.append(Candidate(person, scored.score, scored.reasons, scored.exact))
+            kept[row["id"]] = (scored.score, scored.reasons, scored.exact)
+    found = (
+        Person.objects.filter(pk__in=list(kept))
+        .select_related("alert", "alert__state", "alert__origin_agency")
+        .defer("alert__narrative")
+    )
+    out = [Candidate(person, *kept[person.pk]) for person in found]
     out.sort(
         key=lambda c: (
             -c.score,
