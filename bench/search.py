@@ -823,7 +823,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database (measure it again with --reuse)"
     )
-    parser.add_argument("--reuse", action="store_true", help="measure the database an earlier --keep left")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database an earlier --keep left (and keep it)"
+    )
     args = parser.parse_args(argv)
     if args.alerts < 100 or args.queries < 10:
         parser.error("--alerts: at least 100; --queries: at least 10")
@@ -868,7 +870,8 @@ def main(argv: list[str] | None = None) -> int:
 
         connections.close_all()
     finally:
-        if not args.keep:
+        # A database measured again (--reuse) took an hour to build: it stays, as if --keep.
+        if not args.keep and not args.reuse:
             if args.database == "postgres":
                 _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             else:
