@@ -13,9 +13,11 @@ Two phases, hooked to `crimac.alerts.hooks`:
 Two alerts published at the same moment are still matched: each one's keys are committed before
 its own correlation runs, so whichever is correlated second finds the first.
 
-Bounded work: candidates come only from shared keys (`CANDIDATES_PER_KEY` newest per key), and a
-subject keeps at most `TOP_K` matches, on either side of a pair (a stronger new match replaces the
-weakest undecided one), so stored matches grow with real links, not with the square of the data.
+Bounded work: candidates come only from shared keys (`CANDIDATES_PER_KEY` newest per key), a
+person reads and scores only the best-ranked of them (`LOADED_PER_SUBJECT`, `SCORED_PER_SUBJECT`),
+and a subject keeps at most `TOP_K` matches, on either side of a pair (a stronger new match
+replaces the weakest undecided one), so stored matches grow with real links, not with the square
+of the data.
 """
 
 from __future__ import annotations
