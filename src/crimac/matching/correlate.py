@@ -403,7 +403,7 @@ def _candidates(
     """The top-k candidates of each subject: exact identifiers score 1; persons are scored.
 
     A common name meets a thousand people over a few years of national alerts, and reading and
-    scoring them all is what correlation costs (about 0.2 ms to read a candidate and 0.2 ms to
+    scoring them all is what correlation costs (about 0.1 ms to read a candidate and 0.2 ms to
     score it). So a person reads only its LOADED_PER_SUBJECT best-ranked candidates (`_ranked`),
     drops those that gender or age rule out whatever their names (the same answer), and scores
     the first SCORED_PER_SUBJECT of the rest. With `every`, all of them (the benchmark's
