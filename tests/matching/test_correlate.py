@@ -442,21 +442,19 @@ def test_a_common_name_scores_only_the_shortlist_and_keeps_the_rare_match(
     monkeypatch.setattr(correlate, "SCORED_PER_SUBJECT", 3)
     jh, dl = user_named("jh.sho"), user_named("dl.sho")
     girl = {"gender": "female", "age_min": 14, "age_max": 15}
-    first = publish(
-        jh,
-        django_capture_on_commit_callbacks,
-        category="missing_person",
-        title="Missing girl, Ranchi",
-        persons=[{"role": "missing", "name": "Sunita Munda", **girl}],
-    )
-    for i in range(6):
-        publish(
+
+    def missing(name: str, title: str) -> Alert:
+        return publish(
             jh,
             django_capture_on_commit_callbacks,
             category="missing_person",
-            title=f"Missing girl {i}, Gumla",
-            persons=[{"role": "missing", "name": "Sunita Minz", **girl}],
+            title=title,
+            persons=[{"role": "missing", "name": name, **girl}],
         )
+
+    first = missing("Sunita Munda", "Missing girl, Ranchi")
+    for i in range(6):
+        missing("Sunita Minz", f"Missing girl {i}, Gumla")
     scored: list[str] = []
     real_score = persons.score
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -377,9 +377,7 @@ def _ranked(subject: Subject, by_key: dict[str, set[tuple[int, str, int]]]) -> l
     (so the seven one-typo keys of "Anurag", which any Anurag shares, do not outweigh the pair key
     of "Anurag Kumhar", which few share; and "Asit" shares more of them with "Asit" than with
     "Amit"), times the family's weight."""
-    families: dict[str, int] = defaultdict(int)
-    for key in subject.lookup:
-        families[_family(key)] += 1
+    families = Counter(_family(key) for key in subject.lookup)
     weight: dict[tuple[int, str, int], float] = defaultdict(float)
     for key in subject.lookup:
         holders = by_key.get(key, ())
