@@ -39,7 +39,7 @@ def main(path: str) -> None:
         persons.SAME_STATE_BONUS = state
         persons.GENDER_AGREE_BONUS = gender
         names.MISSING_PART = missing
-        names._name_score_cached.cache_clear()
+        names._names_score.cache_clear()
         links = persons.link(facts, threshold=0.5, top_k=10)
         for t in (0.65, 0.68, 0.7, 0.71, 0.72, 0.73, 0.74, 0.75, 0.78):
             pred = {tuple(sorted((a, b))) for a, b, s in links if s >= t}

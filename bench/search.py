@@ -109,7 +109,8 @@ COPIED = tuple(ALERT_COLUMNS.index(c) for c in COPIED_COLUMNS)
 DOCUMENT_COLUMNS = (*DOCUMENT_TEXT_COLUMNS, *COPIED_COLUMNS)
 KEY_COLUMNS = ("alert", "kind", "position", "key")
 FOREIGN_KEYS = frozenset({"alert", "origin_agency", "origin_user", "state", "district", "station"})
-TABLES = ("alerts", "persons", "vehicles", "phones", "documents", "keys", "deliveries")
+PROFILE_COLUMNS = ("alert", "position", "data")
+TABLES = ("alerts", "persons", "vehicles", "phones", "documents", "keys", "profiles", "deliveries")
 DELIVERY_COLUMNS = (
     "alert", "agency", "reason", "muted", "revision", "created_at", "updated_at", "deadline",
     "escalate_at", "escalation_level",
@@ -321,6 +322,8 @@ def make_chunk(index: int) -> dict[str, list[tuple[Any, ...]]]:
         chunk["documents"].append(tuple(getattr(doc, _attr(col)) for col in DOCUMENT_TEXT_COLUMNS))
         for s in matching_keys.subjects_of(alert, checked.persons, checked.phones, checked.vehicles, []):
             chunk["keys"] += [(n, s.kind, s.position, k) for k in sorted(s.keys)]
+            if s.facts is not None:
+                chunk["profiles"].append((n, s.position, matching_keys.profile_data(s.facts, s.label)))
         audience = body.get("audience") or {}
         if (
             code == c["officer_state"]
@@ -426,7 +429,7 @@ def load(alerts: int, seed: int, cache: Path | None, workers: int) -> dict[str, 
 
     from crimac.alerts.models import Alert, Person, Phone, Vehicle
     from crimac.dissemination.models import Delivery
-    from crimac.matching.models import SubjectKey
+    from crimac.matching.models import PersonProfile, SubjectKey
     from crimac.search.backends import postgres as pg_backend
     from crimac.search.backends import sqlite as sqlite_backend
     from crimac.search.models import AlertDocument
@@ -439,6 +442,7 @@ def load(alerts: int, seed: int, cache: Path | None, workers: int) -> dict[str, 
         "phones": (Phone, PHONE_COLUMNS),
         "documents": (AlertDocument, DOCUMENT_COLUMNS),
         "keys": (SubjectKey, KEY_COLUMNS),
+        "profiles": (PersonProfile, PROFILE_COLUMNS),
         "deliveries": (Delivery, DELIVERY_COLUMNS),
     }
     key_index = next(i for i in SubjectKey._meta.indexes if i.name == "matching_key_lookup")
@@ -560,6 +564,27 @@ def finish_build() -> bool:
             cursor.execute("ANALYZE")
     print(f"indexes built ({time.monotonic() - started:.0f}s)", flush=True)
     return True
+
+
+def fill_profiles() -> int:
+    """Write the person profiles a cache made before them lacks (or older code made), as
+    `crimac matching_backfill --profiles` does after an upgrade; returns how many."""
+    from crimac.alerts.models import Alert, Person
+    from crimac.matching import correlate
+    from crimac.matching.keys import PROFILE_VERSION
+    from crimac.matching.models import PersonProfile
+
+    if PersonProfile.objects.filter(data__v=PROFILE_VERSION).count() >= Person.objects.count():
+        return 0
+    started = time.monotonic()
+    ids = list(Alert.objects.order_by("id").values_list("id", flat=True))
+    written = 0
+    for start in range(0, len(ids), 5000):
+        written += correlate.refresh_profiles(ids[start : start + 5000])[1]
+        if start % 100_000 == 0:
+            print(f"  profiles: {written:,} ({time.monotonic() - started:.0f}s)", flush=True)
+    print(f"person profiles written: {written:,} ({time.monotonic() - started:.0f}s)", flush=True)
+    return written
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -850,6 +875,7 @@ def main(argv: list[str] | None = None) -> int:
 
             call_command("migrate", verbosity=0)  # indexes added since the build
             finish_build()  # a build stopped part way
+            fill_profiles()
             from crimac.alerts.models import Alert, Person, Phone, Vehicle
             from crimac.matching.models import SubjectKey
 
@@ -864,6 +890,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             django_with_demo_directory(url, args.dir)
             counts = load(args.alerts, args.seed, args.cache, args.workers)
+            fill_profiles()
             print(f"built in {time.monotonic() - started:.0f}s")
         if not args.build_only:
             results = measure(args.queries, args.baseline_queries, args.seed)

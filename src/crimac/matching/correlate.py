@@ -40,8 +40,8 @@ from crimac.alerts.models import Alert, Identifier, Person, Phone, Vehicle
 from crimac.audit.actions import record
 from crimac.fastinsert import insert_rows
 from crimac.matching.choices import MatchStatus, Pairing, SubjectKind
-from crimac.matching.keys import Subject, subjects_of
-from crimac.matching.models import Match, PendingCorrelation, SubjectKey
+from crimac.matching.keys import Subject, profile_data, profile_subject, subjects_of
+from crimac.matching.models import Match, PendingCorrelation, PersonProfile, SubjectKey
 
 log = logging.getLogger("crimac.matching")
 
@@ -110,6 +110,7 @@ def write_keys(event: hooks.AlertEvent) -> None:
         alerts += _load(missing)
     if event.event != "published" or any(a.revision > 1 for a in alerts):
         SubjectKey.objects.filter(alert_id__in=ids).delete()
+        PersonProfile.objects.filter(alert_id__in=ids).delete()
     subjects = {alert.pk: (alert, _subjects(alert)) for alert in alerts}
     object.__setattr__(event, PRELOADED, subjects)
     # About forty keys a subject-rich alert (a name has many spellings): plain rows, as COPY on
@@ -122,6 +123,16 @@ def write_keys(event: hooks.AlertEvent) -> None:
             for _, found in subjects.values()
             for s in found
             for k in sorted(s.keys)
+        ],
+    )
+    insert_rows(
+        PersonProfile,
+        ("alert", "position", "data"),
+        [
+            (s.alert_id, s.position, profile_data(s.facts, s.label))
+            for _, found in subjects.values()
+            for s in found
+            if s.facts is not None
         ],
     )
     PendingCorrelation.objects.bulk_create(
@@ -143,9 +154,49 @@ def rebuild(alert_ids: list[int]) -> None:
         write_keys(hooks.AlertEvent("revised", tuple(alert_ids), None))
 
 
+def refresh_profiles(alert_ids: list[int]) -> tuple[int, int]:
+    """Write the person profiles of these alerts that are missing or were made by other code
+    (`keys.PROFILE_VERSION`), leaving current ones alone; returns (alerts rewritten, profiles
+    written). Only alerts correlation reads (published, resolved, expired). Runs in its own
+    transaction."""
+    from crimac.directory.models import State
+    from crimac.matching.keys import PROFILE_VERSION, person_facts, person_label
+
+    with transaction.atomic():
+        alerts: dict[int, Any] = {
+            row["id"]: SimpleNamespace(pk=row["id"], **row)
+            for row in Alert.objects.filter(pk__in=alert_ids, status__in=CORRELATED_STATUSES).values(
+                *ALERT_FACTS
+            )
+        }
+        persons: list[Any] = list(
+            SimpleNamespace(**row)
+            for row in Person.objects.filter(alert_id__in=sorted(alerts)).values(*PERSON_FIELDS)
+        )
+        current = set(
+            PersonProfile.objects.filter(alert_id__in=sorted(alerts), data__v=PROFILE_VERSION).values_list(
+                "alert_id", "position"
+            )
+        )
+        stale = {p.alert_id for p in persons if (p.alert_id, p.position) not in current}
+        stale |= {a for a, _ in current} - {p.alert_id for p in persons}
+        if not stale:
+            return 0, 0
+        states = dict(State.objects.values_list("id", "code"))
+        PersonProfile.objects.filter(alert_id__in=sorted(stale)).delete()
+        rows = []
+        for p in persons:
+            if p.alert_id in stale:
+                alert = alerts[p.alert_id]
+                facts = person_facts(p, alert, state=states.get(alert.state_id, ""))
+                rows.append((p.alert_id, p.position, profile_data(facts, person_label(p))))
+        return len(stale), insert_rows(PersonProfile, ("alert", "position", "data"), rows)
+
+
 def drop_keys(event: hooks.AlertEvent) -> None:
     """A cancelled alert (posted in error, or withdrawn) is no longer a candidate."""
     SubjectKey.objects.filter(alert_id__in=event.alert_ids).delete()
+    PersonProfile.objects.filter(alert_id__in=event.alert_ids).delete()
     PendingCorrelation.objects.filter(alert_id__in=event.alert_ids).delete()
 
 
@@ -285,25 +336,31 @@ ALERT_FACTS = ("id", "occurred_at", "reported_at", "state_id")
 
 def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
     """The candidate subjects, reading only the kinds of subject wanted (one query per kind) and
-    only the columns scoring reads: thousands of candidates at national scale, of which a few
-    become matches (`_full_alerts` then loads those alerts whole). A candidate person is scored on
-    its facts: its blocking keys (the costly part of `subjects_of`) are not worked out again."""
-    from crimac.directory.models import State
-    from crimac.matching.keys import person_facts, person_label
-
+    only what scoring reads: thousands of candidates at national scale, of which a few become
+    matches (`_full_alerts` then loads those alerts whole). A candidate person is its stored
+    profile (`PersonProfile`: facts, label and parsed names, one narrow row); a person without a
+    current profile (published before profiles, or by other code) is read from its alert instead.
+    A candidate's blocking keys (the costly part of `subjects_of`) are not worked out again."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for alert_id, kind, _ in idents:
         wanted[kind].add(alert_id)
-    every = sorted(set().union(*wanted.values())) if wanted else []
-    if not every:
-        return {}
-    states = dict(State.objects.values_list("id", "code"))
-    # Rows read as values, not model instances (a third of the time at a thousand candidates):
-    # what scoring reads of them is plain attributes.
-    alerts: dict[int, Any] = {
-        row["id"]: SimpleNamespace(pk=row["id"], **row)
-        for row in Alert.objects.filter(pk__in=every).values(*ALERT_FACTS)
-    }
+    out: dict[tuple[int, str, int], Subject] = {}
+    if wanted.get(SubjectKind.PERSON):
+        profiles = PersonProfile.objects.filter(alert_id__in=sorted(wanted[SubjectKind.PERSON]))
+        for alert_id, position, data in profiles.values_list("alert_id", "position", "data"):
+            ident = (alert_id, SubjectKind.PERSON, position)
+            if ident in idents and (subject := profile_subject(alert_id, position, data)) is not None:
+                out[ident] = subject
+        wanted[SubjectKind.PERSON] = {
+            a for a, k, p in idents if k == SubjectKind.PERSON and (a, k, p) not in out
+        }
+    alerts: dict[int, Any] = {}
+    if wanted.get(SubjectKind.PERSON):
+        # Rows read as values, not model instances: what scoring reads of them is plain attributes.
+        alerts = {
+            row["id"]: SimpleNamespace(pk=row["id"], **row)
+            for row in Alert.objects.filter(pk__in=sorted(wanted[SubjectKind.PERSON])).values(*ALERT_FACTS)
+        }
     children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for kind, model in CHILD_MODELS.items():
         if not wanted.get(kind):
@@ -313,22 +370,38 @@ def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, i
         if kind == SubjectKind.PERSON:
             read = (SimpleNamespace(**values) for values in qs.values(*PERSON_FIELDS))
         for row in read:
-            if row.alert_id in alerts:
-                children[row.alert_id][kind].append(row)
+            children[row.alert_id][kind].append(row)
+    if children:
+        out.update(_read_subjects(idents, children, alerts))
+    return out
+
+
+def _read_subjects(
+    idents: set[tuple[int, str, int]], children: dict[int, dict[str, list[Any]]], alerts: dict[int, Any]
+) -> dict[tuple[int, str, int], Subject]:
+    """Subjects from rows of the alerts' child tables (`alerts`: the facts of the persons' alerts)."""
+    from crimac.directory.models import State
+    from crimac.matching.keys import person_facts, person_label
+
+    states = dict(State.objects.values_list("id", "code")) if alerts else {}
     out: dict[tuple[int, str, int], Subject] = {}
     for alert_id, rows in children.items():
-        alert = alerts[alert_id]
-        code = states.get(alert.state_id, "")
         for p in rows[SubjectKind.PERSON]:
             ident = (alert_id, SubjectKind.PERSON, p.position)
-            if ident in idents:
-                facts = person_facts(p, alert, state=code)
+            alert = alerts.get(alert_id)
+            if ident in idents and alert is not None:
+                facts = person_facts(p, alert, state=states.get(alert.state_id, ""))
                 label = person_label(p)
                 out[ident] = Subject(
                     alert_id, SubjectKind.PERSON, p.position, label, facts=facts, role=p.role, alert=alert
                 )
+        stand_in = SimpleNamespace(pk=alert_id, id=alert_id)
         for s in subjects_of(
-            alert, [], rows[SubjectKind.PHONE], rows[SubjectKind.VEHICLE], rows[SubjectKind.IDENTIFIER]
+            stand_in,  # type: ignore[arg-type]
+            [],
+            rows[SubjectKind.PHONE],
+            rows[SubjectKind.VEHICLE],
+            rows[SubjectKind.IDENTIFIER],
         ):
             if s.ident in idents:
                 out[s.ident] = s

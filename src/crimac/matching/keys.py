@@ -10,13 +10,16 @@ scored on. Keys carry a prefix naming what they are, so a phone never meets a pa
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from crimac.alerts.choices import IdentifierType, PersonRole
 from crimac.alerts.normalise import registration_display
 from crimac.matching.choices import SubjectKind
+from crimac.matching.names import PARSER_VERSION, pack, unpack
 
 if TYPE_CHECKING:
     from crimac.alerts.models import Alert, Identifier, Person, Phone, Vehicle
@@ -90,6 +93,72 @@ def person_facts(
         state=state if state is not None else (alert.state.code if alert.state_id else ""),
         marks=p.marks or "",
         role=p.role,
+    )
+
+
+# What made a stored profile: bump PROFILE_FORMAT when `person_facts`, `person_label` or the fields
+# of `profile_data` change; the parser's version follows its own source (`names.PARSER_VERSION`).
+PROFILE_FORMAT = 1
+PROFILE_VERSION = f"{PROFILE_FORMAT}.{PARSER_VERSION}"
+
+
+def profile_data(facts: PersonFacts, label: str) -> dict[str, Any]:
+    """A person's facts, label and parsed names as `PersonProfile.data` (JSON)."""
+    return {
+        "v": PROFILE_VERSION,
+        "label": label,
+        "role": facts.role,
+        "names": list(facts.names),
+        "parsed": [pack(p) for p in facts.parsed_names()],
+        "relative": list(facts.relative_name()),
+        "gender": facts.gender,
+        "age": [facts.age_min, facts.age_max],
+        "born": [facts.birth_year_min, facts.birth_year_max],
+        "seen": facts.seen_on.isoformat() if facts.seen_on else None,
+        "state": facts.state,
+        "marks": facts.marks,
+    }
+
+
+def profile_facts(alert_id: int, position: int, data: dict[str, Any]) -> PersonFacts | None:
+    """The facts `profile_data` stored, or None when another version of the code stored them."""
+    from crimac.matching.persons import PersonFacts
+
+    if data.get("v") != PROFILE_VERSION:
+        return None
+    seen = data["seen"]
+    kind, given = data["relative"]
+    return PersonFacts(
+        key=f"{alert_id}:{position}",
+        names=tuple(data["names"]),
+        gender=data["gender"],
+        age_min=data["age"][0],
+        age_max=data["age"][1],
+        birth_year_min=data["born"][0],
+        birth_year_max=data["born"][1],
+        seen_on=datetime.date.fromisoformat(seen) if seen else None,
+        state=data["state"],
+        marks=data["marks"],
+        role=data["role"],
+        parsed=tuple(unpack(p) for p in data["parsed"]),
+        relative=(kind, given),
+    )
+
+
+def profile_subject(alert_id: int, position: int, data: dict[str, Any]) -> Subject | None:
+    """A candidate person from its stored profile (its alert stands in by id: the caller loads the
+    alerts of those it keeps), or None for a stale profile."""
+    facts = profile_facts(alert_id, position, data)
+    if facts is None:
+        return None
+    return Subject(
+        alert_id,
+        SubjectKind.PERSON,
+        position,
+        data["label"],
+        facts=facts,
+        role=facts.role,
+        alert=SimpleNamespace(pk=alert_id, id=alert_id),
     )
 
 

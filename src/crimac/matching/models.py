@@ -29,6 +29,27 @@ class SubjectKey(models.Model):
         return f"{self.alert_id}/{self.kind}{self.position}: {self.key}"
 
 
+class PersonProfile(models.Model):
+    """A person of a published alert as correlation and person search compare it: the facts scoring
+    reads (`keys.profile_data`), its label, and its names already parsed (`names.pack`).
+
+    Written with the person's keys in the publishing transaction. A candidate is then one narrow
+    row read by its alert, rather than a person row and an alert row read, and its names
+    transliterated and parsed again, for every new alert it is a candidate of. A profile made by
+    other code than the running one (`keys.PROFILE_VERSION`) is ignored and the person read
+    whole; `crimac matching_backfill --profiles` rewrites those."""
+
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(help_text="the person's position in its list on the alert")
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "position"], name="person_profile_unique")]
+
+    def __str__(self) -> str:
+        return f"profile {self.alert_id}/{self.position}"
+
+
 class MatchQuerySet(models.QuerySet["Match"]):
     def visible_to(self, user: Any) -> MatchQuerySet:
         """Matches one of whose alerts was originated by the user's agency or an agency below it;

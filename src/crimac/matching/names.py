@@ -19,11 +19,13 @@ The pipeline:
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jellyfish
 from indic_transliteration import sanscript
@@ -711,8 +713,7 @@ def _score_tokens(
 
 
 @functools.lru_cache(maxsize=131072)
-def _name_score_cached(a: str, b: str) -> tuple[float, tuple[str, ...]]:
-    na, nb = parse(a), parse(b)
+def _names_score(na: tuple[ParsedName, ...], nb: tuple[ParsedName, ...]) -> tuple[float, tuple[str, ...]]:
     if not na or not nb:
         return 0.0, ("no name to compare",)
     best: tuple[float, list[str]] = (0.0, ["names differ"])
@@ -750,8 +751,45 @@ def _name_score_cached(a: str, b: str) -> tuple[float, tuple[str, ...]]:
 
 def name_score(a: str, b: str) -> tuple[float, list[str]]:
     """How alike two names are, 0..1, and why, in words an officer can check."""
-    s, reasons = _name_score_cached(a or "", b or "")
+    return parsed_score(parse(a or ""), parse(b or ""))
+
+
+def parsed_score(na: tuple[ParsedName, ...], nb: tuple[ParsedName, ...]) -> tuple[float, list[str]]:
+    """`name_score` of two texts already parsed (`parse`, or `unpack` of what `pack` stored)."""
+    s, reasons = _names_score(na, nb)
     return round(s, 4), list(reasons)
+
+
+# --- stored parses ------------------------------------------------------------------------------
+# Parsing a name (transliteration, dropping, folding) costs about 70 µs, several times what scoring
+# two parsed names costs. Correlation compares a new person with hundreds of earlier ones, so their
+# parses are stored with them at publish (`matching.models.PersonProfile`) and read back here.
+
+
+def _parser_version() -> str:
+    """What made a stored parse: this module's source and its word lists. Any change to either makes
+    every stored parse stale (ignored and parsed again), never silently different from `parse`."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(p for p in DATA.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(DATA).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+PARSER_VERSION = _parser_version()
+
+
+def pack(parsed: tuple[ParsedName, ...]) -> list[list[Any]]:
+    """`parse`'s result as JSON: one [raw tokens, folded tokens, scripts, source] a name."""
+    return [[list(p.raw), list(p.folded), list(p.scripts), p.source] for p in parsed]
+
+
+def unpack(packed: list[list[Any]]) -> tuple[ParsedName, ...]:
+    """The inverse of `pack`."""
+    return tuple(
+        ParsedName(tuple(raw), tuple(folded), tuple(scripts), source)
+        for raw, folded, scripts, source in packed
+    )
 
 
 def _load_lexicon() -> frozenset[str]:

@@ -22,7 +22,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crimac.matching.names import TOKEN_MATCH, name_score, phonetic_keys, relative, token_similarity
+from crimac.matching.names import (
+    TOKEN_MATCH,
+    ParsedName,
+    parse,
+    parsed_score,
+    phonetic_keys,
+    relative,
+    token_similarity,
+)
 
 MATCH_THRESHOLD: float = 0.73  # tuned on gen-names seed 1: where precision and recall meet
 MAX_BLOCK = 400  # a name key shared by more records than this is too common to block on
@@ -64,6 +72,19 @@ class PersonFacts:
     state: str = ""  # two-letter State code
     marks: str = ""
     role: str = ""
+    # What `names.parse` makes of each of `names` (in their order) and `names.relative` of the
+    # first, when the caller has them stored (`matching.keys.profile_facts`); else worked out here.
+    parsed: tuple[tuple[ParsedName, ...], ...] = ()
+    relative: tuple[str, str] | None = None
+
+    def parsed_names(self) -> tuple[tuple[ParsedName, ...], ...]:
+        return self.parsed or tuple(parse(n) for n in self.names)
+
+    def relative_name(self) -> tuple[str, str]:
+        """("parent" or "spouse", the relative's folded given name), or ("", "")."""
+        if self.relative is not None:
+            return self.relative
+        return relative(self.names[0]) if self.names else ("", "")
 
 
 @dataclass(frozen=True)
@@ -124,9 +145,10 @@ def _mark_words(text: str) -> set[str]:
 
 def _best_name(a: PersonFacts, b: PersonFacts) -> tuple[float, list[str]]:
     best: tuple[float, list[str]] = (0.0, ["no names to compare"])
-    for x in a.names:
-        for y in b.names:
-            s, reasons = name_score(x, y)
+    theirs = b.parsed_names()
+    for x in a.parsed_names():
+        for y in theirs:
+            s, reasons = parsed_score(x, y)
             if s > best[0]:
                 best = (s, reasons)
     return best
@@ -169,8 +191,8 @@ def _relative_adjust(a: PersonFacts, b: PersonFacts) -> tuple[float, str]:
     Gopal" / "s/o Anand": two people; "d/o Jatin" / "d/o Jatin": likely one)."""
     if not a.names or not b.names:
         return 0.0, ""
-    ka, ra = relative(a.names[0])
-    kb, rb = relative(b.names[0])
+    ka, ra = a.relative_name()
+    kb, rb = b.relative_name()
     if not ka or ka != kb:
         return 0.0, ""
     who = "father's" if ka == "parent" else "spouse's"

@@ -1,6 +1,8 @@
 """Correlate what has not been correlated: alerts whose after-commit correlation was lost (a crash,
 an error: their `PendingCorrelation` row is still there), or, with --all, every published alert
-(for alerts published before matching existed, or after the keys changed)."""
+(for alerts published before matching existed, or after the keys changed). --profiles writes the
+person profiles that are missing or were made by other code (after an upgrade), without
+correlating again: correlation reads such persons whole until then, which is slower, not wrong."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from crimac.matching import correlate
 from crimac.matching.models import PendingCorrelation
 
 BATCH = 500
+PROFILE_BATCH = 2000
 
 
 class Command(BaseCommand):
@@ -22,12 +25,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="rebuild keys of every published alert first")
+        parser.add_argument(
+            "--profiles", action="store_true", help="write missing or outdated person profiles first"
+        )
         parser.add_argument("--limit", type=int, default=100000, help="correlate at most this many alerts")
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit = options["limit"]
         if limit < 1:
             raise CommandError("--limit: must be at least 1")
+        if options["profiles"]:
+            ids = list(
+                Alert.objects.filter(status__in=correlate.CORRELATED_STATUSES)
+                .order_by("id")
+                .values_list("pk", flat=True)
+            )
+            alerts = profiles = 0
+            for start in range(0, len(ids), PROFILE_BATCH):
+                a, p = correlate.refresh_profiles(ids[start : start + PROFILE_BATCH])
+                alerts, profiles = alerts + a, profiles + p
+            self.stdout.write(f"wrote {profiles} person profiles on {alerts} of {len(ids)} alerts")
         if options["all"]:
             ids = list(
                 Alert.objects.filter(status__in=correlate.CORRELATED_STATUSES)
