@@ -78,6 +78,23 @@ def test_gender_and_age_change_the_ranking(post: Any, client_for: Any) -> None:
     assert any("ages agree" in reason for reason in response.json()["results"][0]["reasons"])
 
 
+def test_candidates_are_scored_from_their_stored_profiles(missing: Any, client_for: Any) -> None:
+    """What is scored is the person's stored profile (names parsed at publish); a person without a
+    current one (published before profiles, or by other code) is read and parsed instead."""
+    from crimac.matching.models import PersonProfile
+
+    client = client_for("dl.sho")
+    first = find(client, name="Asha Kumari").json()["results"][0]
+    profile = PersonProfile.objects.get(alert_id=missing.pk)
+    # A current profile is taken as it is: one saying she is a man scores lower (a conflict).
+    PersonProfile.objects.filter(pk=profile.pk).update(data={**profile.data, "gender": "male"})
+    conflicted = find(client, name="Asha Kumari", gender="female").json()["results"]
+    assert conflicted == [] or conflicted[0]["score"] < first["score"]
+    # Without it, the person's own row: the first answer again.
+    PersonProfile.objects.filter(pk=profile.pk).delete()
+    assert find(client, name="Asha Kumari").json()["results"][0] == first
+
+
 def test_outsiders_get_no_candidates(missing: Any, client_for: Any) -> None:
     for who in ["as.sho", "jh.analyst"]:
         assert find(client_for(who), name="Asha Kumari").json()["count"] == 0, who

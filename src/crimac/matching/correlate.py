@@ -334,7 +334,7 @@ PERSON_FIELDS = (
 ALERT_FACTS = ("id", "occurred_at", "reported_at", "state_id")
 
 
-def _other_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
+def candidate_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
     """The candidate subjects, reading only the kinds of subject wanted (one query per kind) and
     only what scoring reads: thousands of candidates at national scale, of which a few become
     matches (`_full_alerts` then loads those alerts whole). A candidate person is its stored
@@ -492,7 +492,7 @@ def _candidates(
             pools[s.ident] = ranked if every else ranked[:LOADED_PER_SUBJECT]
         else:
             pools[s.ident] = sorted({i for k in s.lookup for i in by_key.get(k, ()) if i[1] == s.kind})
-    others = _other_subjects({i for pool in pools.values() for i in pool})
+    others = candidate_subjects({i for pool in pools.values() for i in pool})
     found: dict[tuple[int, str, int], list[Candidate]] = {}
     for s in subjects:
         out: list[Candidate] = []

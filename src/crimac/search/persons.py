@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from django.utils import timezone
@@ -137,8 +136,8 @@ def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
 
 def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
-    from crimac.matching.correlate import PERSON_FIELDS
-    from crimac.matching.keys import person_facts
+    from crimac.matching.choices import SubjectKind
+    from crimac.matching.correlate import candidate_subjects
     from crimac.matching.persons import PersonFacts, blocking_keys, cannot_reach, query_keys, score
 
     query = PersonFacts(
@@ -158,35 +157,25 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     shortlist = _shortlist(user, keys)
     if not shortlist:
         return []
-    wanted_positions: dict[int, set[int]] = {}
-    for row in shortlist:
-        wanted_positions.setdefault(row["alert_id"], set()).add(row["position"])
-    # Scored from the few columns scoring reads (as correlation reads its candidates); only the
-    # persons that score are then read whole, with their alerts, for the page.
-    rows = Person.objects.filter(alert_id__in=list(wanted_positions)).values(
-        "id", *PERSON_FIELDS, "alert__occurred_at", "alert__reported_at", "alert__state__code"
-    )
-    kept: dict[int, tuple[float, tuple[str, ...], bool]] = {}
-    for row in rows:
-        if row["position"] not in wanted_positions.get(row["alert_id"], set()):
+    # Scored from the stored profiles (facts and parsed names, as correlation reads its
+    # candidates); only the persons that score are then read whole, with their alerts, for the page.
+    idents = {(row["alert_id"], SubjectKind.PERSON, row["position"]) for row in shortlist}
+    kept: dict[tuple[int, int], tuple[float, tuple[str, ...], bool]] = {}
+    for (alert_id, _, position), subject in candidate_subjects(idents).items():
+        assert subject.facts is not None
+        if cannot_reach(query, subject.facts, MIN_SCORE):  # genders or ages rule it out: not scored
             continue
-        # Rows as plain attributes, which is all `person_facts` reads of a person and its alert.
-        alert: Any = SimpleNamespace(
-            pk=row["alert_id"], occurred_at=row["alert__occurred_at"], reported_at=row["alert__reported_at"]
-        )
-        person: Any = SimpleNamespace(**row)
-        facts = person_facts(person, alert, state=row["alert__state__code"] or "")
-        if cannot_reach(query, facts, MIN_SCORE):  # genders or ages rule it out: not scored
-            continue
-        scored = score(query, facts)
+        scored = score(query, subject.facts)
         if scored.score >= MIN_SCORE:
-            kept[row["id"]] = (scored.score, scored.reasons, scored.exact)
-    found = (
-        Person.objects.filter(pk__in=list(kept))
+            kept[(alert_id, position)] = (scored.score, scored.reasons, scored.exact)
+    found = [
+        person
+        for person in Person.objects.filter(alert_id__in=sorted({a for a, _ in kept}))
         .select_related("alert", "alert__state", "alert__origin_agency")
         .defer("alert__narrative")
-    )
-    out = [Candidate(person, *kept[person.pk]) for person in found]
+        if (person.alert_id, person.position) in kept
+    ]
+    out = [Candidate(person, *kept[(person.alert_id, person.position)]) for person in found]
     out.sort(
         key=lambda c: (
             -c.score,
