@@ -159,7 +159,9 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
         return []
     # Scored from the stored profiles (facts and parsed names, as correlation reads its
     # candidates); only the persons that score are then read whole, with their alerts, for the page.
-    idents = {(row["alert_id"], SubjectKind.PERSON, row["position"]) for row in shortlist}
+    idents: set[tuple[int, str, int]] = {
+        (row["alert_id"], SubjectKind.PERSON, row["position"]) for row in shortlist
+    }
     kept: dict[tuple[int, int], tuple[float, tuple[str, ...], bool]] = {}
     for (alert_id, _, position), subject in candidate_subjects(idents).items():
         assert subject.facts is not None
