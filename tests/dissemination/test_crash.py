@@ -142,13 +142,22 @@ def start_server(live: LiveCrimac, log: Path) -> tuple[subprocess.Popen[bytes], 
         time.sleep(0.2)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
+def stop(proc: subprocess.Popen[bytes], log: Path | None = None) -> int:
+    """SIGTERM and the exit code. A worker still running 30 s later is asked for its threads'
+    stacks (SIGUSR1, which the worker registers), then killed; the failure shows its log's end."""
     proc.send_signal(signal.SIGTERM)
     try:
         return proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
+        if log is not None:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
         proc.kill()
-        raise
+        proc.wait()
+        tail = log.read_text(errors="replace")[-6000:] if log is not None else ""
+        raise AssertionError(
+            f"pid {proc.pid} did not stop within 30 s of SIGTERM; its log ends:\n{tail}"
+        ) from None
 
 
 def wait_all_sent(live: LiveCrimac, endpoint: int, keys: set[str], timeout: float = 60) -> dict[str, Any]:
@@ -162,14 +171,32 @@ def wait_all_sent(live: LiveCrimac, endpoint: int, keys: set[str], timeout: floa
         time.sleep(0.5)
 
 
+def test_sigusr1_makes_a_worker_write_its_stacks_and_go_on(live: LiveCrimac, tmp_path: Path) -> None:
+    log = tmp_path / "w.log"
+    worker = start_worker(live, log)
+    try:
+        deadline = time.monotonic() + 20
+        while "worker" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.2)  # its handlers are installed before it logs that it runs
+        worker.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while "Current thread" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = log.read_text(errors="replace")
+        assert "Current thread" in text and "worker.py" in text
+        assert worker.poll() is None  # still running
+    finally:
+        assert stop(worker, log) == 0
+
+
 def test_three_workers_send_every_message_exactly_once(live: LiveCrimac, tmp_path: Path) -> None:
     with HttpReceiver() as r:
         ep = setup_endpoint(live, r.url, 0)
         keys = set(shell(live, MESSAGES.format(endpoint=ep["endpoint"], count=300)))
         # A lease longer than any batch takes: a repeat here could only come from a double claim.
+        logs = [tmp_path / f"w{i}.log" for i in range(3)]
         workers = [
-            start_worker(live, tmp_path / f"w{i}.log", "--batch", "10", CRIMAC_OUTBOX_LEASE_SECONDS="120")
-            for i in range(3)
+            start_worker(live, log, "--batch", "10", CRIMAC_OUTBOX_LEASE_SECONDS="120") for log in logs
         ]
         started = time.monotonic()
         try:
@@ -177,7 +204,7 @@ def test_three_workers_send_every_message_exactly_once(live: LiveCrimac, tmp_pat
             print(f"3 workers sent 300 messages in {time.monotonic() - started:.1f} s")
             time.sleep(1.0)  # time for any double send to show
         finally:
-            codes = [stop(w) for w in workers]
+            codes = [stop(w, log) for w, log in zip(workers, logs, strict=True)]
         counts = r.ids()
     assert codes == [0, 0, 0]  # SIGTERM: a graceful stop
     assert set(counts) == keys

@@ -7,6 +7,7 @@ at once: `outbox.claim` gives each message to one of them.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -158,7 +159,8 @@ class Worker:
         return self.stats
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGINT finish the message in hand, then stop (main thread only)."""
+        """SIGTERM and SIGINT finish the message in hand, then stop (main thread only). SIGUSR1
+        writes every thread's stack to stderr, for a worker that seems stuck."""
 
         def handler(signum: int, frame: Any) -> None:
             log.info("worker: signal %d, stopping after the current message", signum)
@@ -166,6 +168,7 @@ class Worker:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     @staticmethod
     def _refresh_connections() -> None:
