@@ -73,6 +73,9 @@ def _fresh_reference_data() -> None:
 
     forget_reference_data()
     resolution._index = None
+    from django.core.cache import cache
+
+    cache.clear()  # what a process remembers between requests (search: large scopes)
 
 
 @pytest.fixture

@@ -80,3 +80,37 @@ def test_the_api_says_when_the_count_stopped(post: Any, client_for: Any, small_t
     assert (body["count"], body["capped"], len(body["results"])) == (3, True, 2)
     exact = client_for("analyst").get("/api/v1/search", {"q": "tractor 3"}).json()
     assert (exact["count"], exact["capped"]) == (1, False)
+
+
+def test_a_large_scope_is_measured_once_and_remembered(
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a station's scope to know it is large costs a pass over its deliveries at national
+    scale: the verdict "large" is kept (per scope), so the next searches skip it; "small" is not."""
+    from crimac.search.backends.base import Scope
+
+    for n in range(3):
+        post("dl.sho", title=f"Girl missing from Seemapuri {n}")
+    sizes: list[int] = []
+    real = Scope.size
+
+    def counted(scope: Scope, cap: int) -> int:
+        sizes.append(cap)
+        return real(scope, cap)
+
+    monkeypatch.setattr(Scope, "size", counted)
+    user = user_named("dl.sho")
+    first = search_alerts(user, parse_query("girl"))
+    again = search_alerts(user, parse_query("girl"))
+    assert len(sizes) == 1  # the second search took "large" from the cache
+    assert [r.alert.pk for r in again.results] == [r.alert.pk for r in first.results]
+    assert first.count == again.count == 3
+    # Another scope (a filter, another user) is measured on its own.
+    search_alerts(user_named("hr.sho"), parse_query("girl"))
+    assert len(sizes) == 2
+    # A small scope is measured every time: it may grow.
+    monkeypatch.setattr(postgres.PostgresBackend, "small", 1000)
+    monkeypatch.setattr(sqlite.SqliteBackend, "small", 1000)
+    search_alerts(user_named("as.sho"), parse_query("girl"))
+    search_alerts(user_named("as.sho"), parse_query("girl"))
+    assert len(sizes) == 4
