@@ -818,8 +818,9 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
 
 
 def _clear_name_caches() -> None:
-    from crimac.matching import names, persons
+    from crimac.matching import keys, names, persons
 
+    keys.forget_unpacked()
     for module in (names, persons):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from crimac.alerts.choices import IdentifierType, PersonRole
 from crimac.alerts.normalise import registration_display
 from crimac.matching.choices import SubjectKind
-from crimac.matching.names import PARSER_VERSION, pack, unpack
+from crimac.matching.names import PARSER_VERSION, ParsedName, pack, unpack
 
 if TYPE_CHECKING:
     from crimac.alerts.models import Alert, Identifier, Person, Phone, Vehicle
@@ -120,6 +120,25 @@ def profile_data(facts: PersonFacts, label: str) -> dict[str, Any]:
     }
 
 
+# Names read back from profiles, each once per process: a name's parse is a function of the name
+# alone (the profile's version says which code made it), and a common name is on thousands of them.
+_UNPACKED: dict[str, tuple[ParsedName, ...]] = {}
+UNPACKED_MAX = 65536
+
+
+def _unpacked(name: str, packed: list[list[Any]]) -> tuple[ParsedName, ...]:
+    found = _UNPACKED.get(name)
+    if found is None:
+        if len(_UNPACKED) >= UNPACKED_MAX:
+            _UNPACKED.clear()
+        found = _UNPACKED[name] = unpack(packed)
+    return found
+
+
+def forget_unpacked() -> None:
+    _UNPACKED.clear()
+
+
 def profile_facts(alert_id: int, position: int, data: dict[str, Any]) -> PersonFacts | None:
     """The facts `profile_data` stored, or None when another version of the code stored them."""
     from crimac.matching.persons import PersonFacts
@@ -140,7 +159,7 @@ def profile_facts(alert_id: int, position: int, data: dict[str, Any]) -> PersonF
         state=data["state"],
         marks=data["marks"],
         role=data["role"],
-        parsed=tuple(unpack(p) for p in data["parsed"]),
+        parsed=tuple(_unpacked(n, p) for n, p in zip(data["names"], data["parsed"], strict=True)),
         relative=(kind, given),
     )
 
