@@ -773,13 +773,12 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
     def unprofiled(alert_id: int) -> None:
         """As `candidates`, with every candidate person read from its alert and its names parsed
         (as before profiles existed, or for persons whose profile is out of date)."""
-        real = correlate.PersonProfile
-        none = SimpleNamespace(objects=SimpleNamespace(filter=lambda **_: real.objects.none()))
-        setattr(correlate, "PersonProfile", none)  # noqa: B010 - mypy: a class replaced
+        real = correlate._profiles
+        setattr(correlate, "_profiles", lambda alert_ids, idents: iter(()))  # noqa: B010
         try:
             candidates(alert_id, unprofiled_found)
         finally:
-            setattr(correlate, "PersonProfile", real)  # noqa: B010
+            setattr(correlate, "_profiles", real)  # noqa: B010
 
     def cold(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """`fn` after emptying matching's caches of parsed names and scores, so that no series
