@@ -10,6 +10,7 @@ from __future__ import annotations
 import faulthandler
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -168,7 +169,10 @@ class Worker:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        try:  # the process's own stderr: sys.stderr may be a stream without a descriptor
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__ or sys.stderr, all_threads=True)
+        except (OSError, ValueError, AttributeError):
+            log.warning("worker: no stack dumps on SIGUSR1 (stderr has no file descriptor)")
 
     @staticmethod
     def _refresh_connections() -> None:
