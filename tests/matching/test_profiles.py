@@ -18,7 +18,7 @@ from crimac.matching import persons as person_matching
 from crimac.matching.keys import PROFILE_VERSION, person_facts, person_label, profile_data, profile_facts
 from crimac.matching.models import Match, PersonProfile
 from crimac.matching.persons import PersonFacts, score
-from tests.matching.test_correlate import missing_girl, publish, revise
+from tests.matching.test_correlate import missing_girl, publish, rescued_minor, revise
 
 ODD_NAMES = [
     "Laxmi d/o Madhab Haldar",
@@ -141,15 +141,7 @@ def test_correlation_reads_a_candidates_profile_and_does_not_parse_its_names(
 
     monkeypatch.setattr(person_matching, "parse", counting)
     monkeypatch.setattr(person_matching, "relative", counting_relative)
-    dl = publish(
-        user_named("dl.sho"),
-        django_capture_on_commit_callbacks,
-        category="rescued_victim",
-        title="Minor girl rescued",
-        persons=[
-            {"role": "rescued", "name": "Sunita Munda", "gender": "female", "age_min": 13, "age_max": 16}
-        ],
-    )
+    dl = rescued_minor(user_named("dl.sho"), django_capture_on_commit_callbacks)
     match = Match.objects.get()
     assert (match.alert_a_id, match.alert_b_id) == (jh.pk, dl.pk)
     assert "सुनीता मुंडा" in match.label_a
@@ -174,15 +166,7 @@ def test_a_profile_from_other_code_is_ignored_and_the_backfill_rewrites_it(
     PersonProfile.objects.filter(alert=other).delete()  # published before profiles existed
     assert profile_facts(jh.pk, 0, PersonProfile.objects.get(alert=jh).data) is None
 
-    dl = publish(
-        user_named("dl.sho"),
-        django_capture_on_commit_callbacks,
-        category="rescued_victim",
-        title="Minor girl rescued",
-        persons=[
-            {"role": "rescued", "name": "Sunita Munda", "gender": "female", "age_min": 13, "age_max": 16}
-        ],
-    )
+    dl = rescued_minor(user_named("dl.sho"), django_capture_on_commit_callbacks)
     assert Match.objects.filter(alert_a=jh, alert_b=dl).count() == 1
 
     call_command("matching_backfill", "--profiles")
