@@ -570,7 +570,7 @@ def finish_build() -> bool:
 def fill_profiles() -> int:
     """Write the person profiles a cache made before them lacks (or older code made), as
     `crimac matching_backfill --profiles` does after an upgrade; returns how many."""
-    from crimac.alerts.models import Alert, Person
+    from crimac.alerts.models import Person
     from crimac.matching import correlate
     from crimac.matching.keys import PROFILE_VERSION
     from crimac.matching.models import PersonProfile
@@ -578,12 +578,12 @@ def fill_profiles() -> int:
     if PersonProfile.objects.filter(data__v=PROFILE_VERSION).count() >= Person.objects.count():
         return 0
     started = time.monotonic()
-    ids = list(Alert.objects.order_by("id").values_list("id", flat=True))
-    written = 0
-    for start in range(0, len(ids), 5000):
-        written += correlate.refresh_profiles(ids[start : start + 5000])[1]
-        if start % 100_000 == 0:
+
+    def progress(alerts: int, written: int) -> None:
+        if alerts % 100_000 < 5000:
             print(f"  profiles: {written:,} ({time.monotonic() - started:.0f}s)", flush=True)
+
+    _, _, written = correlate.refresh_all_profiles(5000, progress)
     print(f"person profiles written: {written:,} ({time.monotonic() - started:.0f}s)", flush=True)
     return written
 

@@ -26,7 +26,7 @@ import json
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -127,16 +127,7 @@ def write_keys(event: hooks.AlertEvent) -> None:
             for k in sorted(s.keys)
         ],
     )
-    insert_rows(
-        PersonProfile,
-        ("alert", "position", "data"),
-        [
-            (s.alert_id, s.position, profile_data(s.facts, s.label))
-            for _, found in subjects.values()
-            for s in found
-            if s.facts is not None
-        ],
-    )
+    _insert_profiles([s for _, found in subjects.values() for s in found])
     PendingCorrelation.objects.bulk_create(
         [
             PendingCorrelation(alert_id=a.pk, revision=a.revision, published=event.event == "published")
@@ -156,25 +147,22 @@ def rebuild(alert_ids: list[int]) -> None:
         write_keys(hooks.AlertEvent("revised", tuple(alert_ids), None))
 
 
+def _insert_profiles(subjects: list[Subject]) -> int:
+    """The profiles of these subjects' persons (the others have no facts), as plain rows."""
+    rows = [(s.alert_id, s.position, profile_data(s.facts, s.label)) for s in subjects if s.facts is not None]
+    return insert_rows(PersonProfile, ("alert", "position", "data"), rows)
+
+
 def refresh_profiles(alert_ids: list[int]) -> tuple[int, int]:
     """Write the person profiles of these alerts that are missing or were made by other code
     (`keys.PROFILE_VERSION`), leaving current ones alone; returns (alerts rewritten, profiles
     written). Only alerts correlation reads (published, resolved, expired). Runs in its own
     transaction."""
-    from crimac.directory.models import State
-    from crimac.matching.keys import PROFILE_VERSION, person_facts, person_label
+    from crimac.matching.keys import PROFILE_VERSION
 
     with transaction.atomic():
-        alerts: dict[int, Any] = {
-            row["id"]: SimpleNamespace(pk=row["id"], **row)
-            for row in Alert.objects.filter(pk__in=alert_ids, status__in=CORRELATED_STATUSES).values(
-                *ALERT_FACTS
-            )
-        }
-        persons: list[Any] = list(
-            SimpleNamespace(**row)
-            for row in Person.objects.filter(alert_id__in=sorted(alerts)).values(*PERSON_FIELDS)
-        )
+        alerts = _alert_facts(Alert.objects.filter(pk__in=alert_ids, status__in=CORRELATED_STATUSES))
+        persons = list(_person_rows(sorted(alerts)))
         current = set(
             PersonProfile.objects.filter(alert_id__in=sorted(alerts), data__v=PROFILE_VERSION).values_list(
                 "alert_id", "position"
@@ -184,15 +172,35 @@ def refresh_profiles(alert_ids: list[int]) -> tuple[int, int]:
         stale |= {a for a, _ in current} - {p.alert_id for p in persons}
         if not stale:
             return 0, 0
-        states = dict(State.objects.values_list("id", "code"))
         PersonProfile.objects.filter(alert_id__in=sorted(stale)).delete()
-        rows = []
+        children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         for p in persons:
             if p.alert_id in stale:
-                alert = alerts[p.alert_id]
-                facts = person_facts(p, alert, state=states.get(alert.state_id, ""))
-                rows.append((p.alert_id, p.position, profile_data(facts, person_label(p))))
-        return len(stale), insert_rows(PersonProfile, ("alert", "position", "data"), rows)
+                children[p.alert_id][SubjectKind.PERSON].append(p)
+        idents: set[tuple[int, str, int]] = {
+            (a, SubjectKind.PERSON, p.position)
+            for a, rows in children.items()
+            for p in rows[SubjectKind.PERSON]
+        }
+        return len(stale), _insert_profiles(list(_read_subjects(idents, children, alerts).values()))
+
+
+def refresh_all_profiles(
+    batch: int = 2000, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, int, int]:
+    """`refresh_profiles` over every alert correlation reads, `batch` alerts a transaction;
+    returns (alerts, alerts rewritten, profiles written). `progress(alerts done, profiles
+    written)` is called after each batch."""
+    ids = list(
+        Alert.objects.filter(status__in=CORRELATED_STATUSES).order_by("id").values_list("pk", flat=True)
+    )
+    rewritten = written = 0
+    for start in range(0, len(ids), batch):
+        a, p = refresh_profiles(ids[start : start + batch])
+        rewritten, written = rewritten + a, written + p
+        if progress is not None:
+            progress(min(start + batch, len(ids)), written)
+    return len(ids), rewritten, written
 
 
 def drop_keys(event: hooks.AlertEvent) -> None:
@@ -336,6 +344,20 @@ PERSON_FIELDS = (
 ALERT_FACTS = ("id", "occurred_at", "reported_at", "state_id")
 
 
+def _alert_facts(alerts: Any) -> dict[int, Any]:
+    """These alerts' facts that scoring reads, by id, as plain attributes (not model instances:
+    a third of the time at a thousand candidates)."""
+    return {row["id"]: SimpleNamespace(pk=row["id"], **row) for row in alerts.values(*ALERT_FACTS)}
+
+
+def _person_rows(alert_ids: list[int]) -> Iterator[Any]:
+    """The persons of these alerts, the columns scoring reads, as plain attributes."""
+    return (
+        SimpleNamespace(**values)
+        for values in Person.objects.filter(alert_id__in=alert_ids).values(*PERSON_FIELDS)
+    )
+
+
 def candidate_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Subject]:
     """The candidate subjects, reading only the kinds of subject wanted (one query per kind) and
     only what scoring reads: thousands of candidates at national scale, of which a few become
@@ -357,18 +379,13 @@ def candidate_subjects(idents: set[tuple[int, str, int]]) -> dict[tuple[int, str
     alerts: dict[int, Any] = {}
     if wanted.get(SubjectKind.PERSON):
         # Rows read as values, not model instances: what scoring reads of them is plain attributes.
-        alerts = {
-            row["id"]: SimpleNamespace(pk=row["id"], **row)
-            for row in Alert.objects.filter(pk__in=sorted(wanted[SubjectKind.PERSON])).values(*ALERT_FACTS)
-        }
+        alerts = _alert_facts(Alert.objects.filter(pk__in=sorted(wanted[SubjectKind.PERSON])))
     children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for kind, model in CHILD_MODELS.items():
         if not wanted.get(kind):
             continue
-        qs = model.objects.filter(alert_id__in=sorted(wanted[kind]))
-        read: Any = qs
-        if kind == SubjectKind.PERSON:
-            read = (SimpleNamespace(**values) for values in qs.values(*PERSON_FIELDS))
+        ids = sorted(wanted[kind])
+        read = _person_rows(ids) if kind == SubjectKind.PERSON else model.objects.filter(alert_id__in=ids)
         for row in read:
             children[row.alert_id][kind].append(row)
     if children:

@@ -15,7 +15,6 @@ from crimac.matching import correlate
 from crimac.matching.models import PendingCorrelation
 
 BATCH = 500
-PROFILE_BATCH = 2000
 
 
 class Command(BaseCommand):
@@ -35,16 +34,8 @@ class Command(BaseCommand):
         if limit < 1:
             raise CommandError("--limit: must be at least 1")
         if options["profiles"]:
-            ids = list(
-                Alert.objects.filter(status__in=correlate.CORRELATED_STATUSES)
-                .order_by("id")
-                .values_list("pk", flat=True)
-            )
-            alerts = profiles = 0
-            for start in range(0, len(ids), PROFILE_BATCH):
-                a, p = correlate.refresh_profiles(ids[start : start + PROFILE_BATCH])
-                alerts, profiles = alerts + a, profiles + p
-            self.stdout.write(f"wrote {profiles} person profiles on {alerts} of {len(ids)} alerts")
+            total, alerts, profiles = correlate.refresh_all_profiles()
+            self.stdout.write(f"wrote {profiles} person profiles on {alerts} of {total} alerts")
         if options["all"]:
             ids = list(
                 Alert.objects.filter(status__in=correlate.CORRELATED_STATUSES)
