@@ -23,7 +23,10 @@ class SubjectKey(models.Model):
     key = models.CharField(max_length=200)
 
     class Meta:
-        indexes = [models.Index(fields=["key", "alert"], name="matching_key_lookup")]
+        # Covering: correlation and person search read the newest rows of a key (alert, kind,
+        # position) from the index alone, without a table row fetched for each (at a million
+        # alerts, a common name's key has tens of thousands of rows, scattered over the table).
+        indexes = [models.Index(fields=["key", "alert", "kind", "position"], name="matching_key_lookup")]
 
     def __str__(self) -> str:
         return f"{self.alert_id}/{self.kind}{self.position}: {self.key}"
