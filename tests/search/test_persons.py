@@ -167,3 +167,41 @@ def test_the_page(missing: Any, client_for: Any) -> None:
     bad = client.get("/search/persons/", {"name": "Asha", "age": "old"})
     assert bad.status_code == 400 and b"give an age in years" in bad.content
     assert Client().get("/search/persons/").status_code == 302  # to the log-in page
+
+
+def _asha(post: Any, who: str) -> Any:
+    person = {"role": "missing", "name": "Asha Kumari", "gender": "female"}
+    return post(who, title="Missing girl", persons=[person])
+
+
+def test_an_officers_older_record_is_found_behind_newer_namesakes_it_may_not_see(
+    post: Any, client_for: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortlist first reads the newest READ_PER_KEY persons of each key without looking at
+    visibility; here they are all Assam's, which Delhi's station may not see, so it must read on."""
+    from crimac.alerts.models import Alert
+    from crimac.search import persons
+
+    own = _asha(post, "dl.sho")
+    newer = [_asha(post, "as.sho") for _ in range(4)]
+    assert not Alert.objects.visible_to(user_named("dl.sho")).filter(pk__in=[a.pk for a in newer]).exists()
+    monkeypatch.setattr(persons, "READ_PER_KEY", 2)
+    assert refs(find(client_for("dl.sho"), name="Asha Kumari")) == [own.reference]
+    assert len(refs(find(client_for("analyst"), name="Asha Kumari"))) == 5
+
+
+def test_the_shortlist_is_the_visible_persons_sharing_the_most_keys(
+    post: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crimac.search import persons
+
+    def wanted(who: str, name: str) -> Any:
+        return post(who, title="Wanted", persons=[{"role": "accused", "name": name, "gender": "male"}])
+
+    same = wanted("dl.sho", "Ramesh Oraon")
+    wanted("dl.sho", "Ramesh Munda")  # newer, sharing fewer keys
+    wanted("as.sho", "Ramesh Oraon")  # the newest and an exact namesake, but not Delhi's to see
+    monkeypatch.setattr(persons, "MAX_CANDIDATES", 1)
+    assert refs(find(client_for("dl.sho"), name="Ramesh Oraon")) == [same.reference]
+    monkeypatch.setattr(persons, "MAX_CANDIDATES", 300)
+    assert same.reference in refs(find(client_for("dl.sho"), name="Ramesh Oraon"))
