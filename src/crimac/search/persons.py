@@ -24,6 +24,8 @@ READ_PER_KEY = 1500  # the newest persons of each name key read before their vis
 PER_KEY = 300  # if those are too few: the newest visible persons of each key, checking every row
 MIN_SCORE = 0.6  # lower than correlation's threshold: a search offers candidates to look at
 NAME_MAX_CHARS = 200
+# A name's keys grow with the square of its words (pairs of parts): 22 words made 2,847 keys.
+NAME_MAX_WORDS = 8
 AGE_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|\u2013|to)\s*(\d{1,3})\s*$")
 
 
@@ -103,7 +105,17 @@ def sought(name: str, gender: str = "", age: str = "", state: str = "") -> Sough
     normalised = normalise_name(text)
     if not normalised:
         raise BadPerson("name", "only titles or relation words (Shri, Smt, s/o ...): add the name itself")
+    if len(normalised.split()) > NAME_MAX_WORDS:
+        raise BadPerson("name", f"at most {NAME_MAX_WORDS} words: a name, not a description")
     return Sought(text, "" if gender == Gender.UNKNOWN else gender, low, high, state_code, normalised)
+
+
+def _union_all(selects: list[str]) -> str:
+    """`UNION ALL` of these, nested in groups of 200: SQLite refuses a compound of more than 500."""
+    if len(selects) <= 200:
+        return " UNION ALL ".join(selects)
+    groups = [" UNION ALL ".join(selects[i : i + 200]) for i in range(0, len(selects), 200)]
+    return " UNION ALL ".join(f"SELECT * FROM ({g}) AS g{n}" for n, g in enumerate(groups))  # noqa: S608
 
 
 def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
@@ -137,7 +149,7 @@ def _read_then_check(user: Any, keys: list[str]) -> tuple[list[dict[str, int]], 
         'SELECT alert_id, "position", {n} AS k FROM ' + table + ' WHERE "key" = %s '  # noqa: S608
         "AND kind = 'person' ORDER BY alert_id DESC LIMIT %s"
     )
-    union = " UNION ALL ".join(f"SELECT * FROM ({one.format(n=n)}) AS k{n}" for n in range(len(keys)))  # noqa: S608
+    union = _union_all([f"SELECT * FROM ({one.format(n=n)}) AS k{n}" for n in range(len(keys))])  # noqa: S608
     fenced = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
     # The ranked persons are fenced (OFFSET 0) so that visibility is checked in rank order and
@@ -174,7 +186,7 @@ def _check_every_row(user: Any, keys: list[str]) -> list[dict[str, int]]:
         f'SELECT alert_id, "position" FROM {table} WHERE "key" = %s '  # noqa: S608
         f"AND kind = 'person' AND EXISTS ({visible_sql}) ORDER BY alert_id DESC LIMIT %s"
     )
-    union = " UNION ALL ".join(f"SELECT * FROM ({one}) AS k{n}" for n in range(len(keys)))  # noqa: S608
+    union = _union_all([f"SELECT * FROM ({one}) AS k{n}" for n in range(len(keys))])  # noqa: S608
     sql = (
         f'SELECT alert_id, "position", count(*) AS shared FROM ({union}) AS hits '  # noqa: S608
         'GROUP BY alert_id, "position" ORDER BY shared DESC, alert_id DESC, "position" LIMIT %s'
