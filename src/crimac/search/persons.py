@@ -126,12 +126,12 @@ def _shortlist(user: Any, keys: list[str]) -> list[dict[str, int]]:
     the keys they share, and visibility is checked once per person, best first, until the list is
     full (`_read_then_check`). Checking visibility on every key row instead costs a station officer
     about 7 microseconds a row, and the same alert once for each key it holds: most of a search of
-    a three-part name, which has about 55 keys. If that list is not full while some key held more
-    rows than were read, the caller may see few of a common name's holders: the newest PER_KEY
+    a three-part name, which has about 55 keys. If that list is not half full while some key held
+    more rows than were read, the caller may see few of a common name's holders: the newest PER_KEY
     visible persons of each key are then read, checking every row (`_check_every_row`), so that an
     officer's own older record is not lost behind a thousand newer namesakes it may not see."""
     found, truncated = _read_then_check(user, keys)
-    if len(found) < MAX_CANDIDATES and truncated:
+    if len(found) < MAX_CANDIDATES // 2 and truncated:
         return _check_every_row(user, keys)
     return found
 
