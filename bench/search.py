@@ -728,7 +728,9 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
             name, gender, low, high, _ = row
             age = f"{low}-{high}" if low is not None and high is not None else ""
             with contextlib.suppress(BadPerson):
-                search_persons(user, sought(name, gender or "", age))  # noqa: B023
+                # The count and the first page, as the person search page shows them (50).
+                found = search_persons(user, sought(name, gender or "", age))  # noqa: B023
+                assert len(found[:50]) <= len(found)
 
         def person_like(row: tuple[Any, ...]) -> None:
             longest = max(row[0].split(), key=len)

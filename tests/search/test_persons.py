@@ -219,3 +219,40 @@ def test_a_shortlist_of_more_keys_than_sqlite_compounds_is_read(
     with django_assert_max_num_queries(4):
         found = persons._shortlist(user_named("dl.sho"), sorted(keys))
     assert [(row["alert_id"], row["shared"]) for row in found] == [(alert.pk, 1)]
+
+
+def test_candidates_are_paged_in_rank_order_and_read_a_page_at_a_time(
+    post: Any, client_for: Any, user_named: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Scores rank first, then the newest alert; a page's persons are the only ones read whole."""
+    from crimac.alerts.models import Person
+    from crimac.search import persons
+
+    exact = [_asha(post, "dl.sho") for _ in range(5)]
+    spelt = post("dl.sho", title="Missing", persons=[{"role": "missing", "name": "Asha Kumari Devi"}])
+    client = client_for("dl.sho")
+    first = find(client, name="Asha Kumari", gender="female", limit=3)
+    body = first.json()
+    assert body["count"] == 6 and refs(first) == [a.reference for a in reversed(exact[2:])]
+    rest = client.get(body["next"])
+    assert refs(rest) == [exact[1].reference, exact[0].reference, spelt.reference]
+    scores = [r["score"] for r in first.json()["results"] + rest.json()["results"]]
+    assert scores == sorted(scores, reverse=True) and scores[-1] < scores[0]
+
+    found = persons.search_persons(user_named("dl.sho"), persons.sought("Asha Kumari", "female"))
+    read: list[Any] = []
+    original = Person.objects.filter
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        read.append(kwargs)
+        return original(*args, **kwargs)
+
+    Person.objects.filter = counting  # type: ignore[method-assign]
+    try:
+        with django_assert_max_num_queries(1):
+            page = found[1:3]
+    finally:
+        del Person.objects.filter
+    assert [c.person.alert.reference for c in page] == [exact[3].reference, exact[2].reference]
+    assert read == [{"alert_id__in": sorted([exact[3].pk, exact[2].pk])}]
+    assert found[0].person.alert_id == exact[4].pk and found[10:] == []

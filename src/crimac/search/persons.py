@@ -10,8 +10,9 @@ bounded number of persons is ever scored for one search.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.utils import timezone
 
@@ -197,7 +198,7 @@ def _check_every_row(user: Any, keys: list[str]) -> list[dict[str, int]]:
         return [{"alert_id": int(a), "position": int(p), "shared": int(n)} for a, p, n in cursor.fetchall()]
 
 
-def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
+def search_persons(user: Any, wanted: Sought) -> Found:
     """Persons on alerts `user` may see that are likely `wanted`, best first, with reasons."""
     from crimac.matching.choices import SubjectKind
     from crimac.matching.correlate import candidate_subjects
@@ -216,10 +217,10 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
     # out its one-part keys (a skeleton, a prefix), which tens of thousands of persons share.
     keys = sorted(f"p:{k}"[:200] for k in query_keys(blocking_keys(query)))
     if not keys:
-        return []
+        return Found({})
     shortlist = _shortlist(user, keys)
     if not shortlist:
-        return []
+        return Found({})
     # Scored from the stored profiles (facts and parsed names, as correlation reads its
     # candidates); only the persons that score are then read whole, with their alerts, for the page.
     idents: set[tuple[int, str, int]] = {
@@ -233,20 +234,47 @@ def search_persons(user: Any, wanted: Sought) -> list[Candidate]:
         scored = score(query, subject.facts)
         if scored.score >= MIN_SCORE:
             kept[(alert_id, position)] = (scored.score, scored.reasons, scored.exact)
-    found = [
-        person
-        for person in Person.objects.filter(alert_id__in=sorted({a for a, _ in kept}))
-        .select_related("alert", "alert__state", "alert__origin_agency")
-        .defer("alert__narrative")
-        if (person.alert_id, person.position) in kept
-    ]
-    out = [Candidate(person, *kept[(person.alert_id, person.position)]) for person in found]
-    out.sort(
-        key=lambda c: (
-            -c.score,
-            -c.person.alert.reported_at.timestamp(),
-            c.person.alert_id,
-            c.person.position,
+    return Found(kept)
+
+
+class Found(Sequence[Candidate]):
+    """The candidates of one search, best first (then the newest alert): counted and ordered from
+    their scores and their alerts' reported times, one narrow query. A person is read whole (with
+    its alert, State and agency) only when a page of them is asked for: a common name keeps a few
+    hundred candidates, and a page shows 20 to 50."""
+
+    def __init__(self, kept: dict[tuple[int, int], tuple[float, tuple[str, ...], bool]]) -> None:
+        self._kept = kept
+        reported = dict(
+            Alert.objects.filter(pk__in=sorted({a for a, _ in kept})).values_list("id", "reported_at")
         )
-    )
-    return out
+        # An alert gone since its keys were read (deleted drafts) is not a candidate.
+        self._order = sorted(
+            (ident for ident in kept if ident[0] in reported),
+            key=lambda i: (-kept[i][0], -reported[i[0]].timestamp(), i[0], i[1]),
+        )
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> Candidate: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Candidate]: ...
+
+    def __getitem__(self, index: int | slice) -> Candidate | list[Candidate]:
+        if isinstance(index, slice):
+            return self._read(self._order[index])
+        return self._read([self._order[index]])[0]
+
+    def _read(self, idents: list[tuple[int, int]]) -> list[Candidate]:
+        if not idents:
+            return []
+        persons = {
+            (p.alert_id, p.position): p
+            for p in Person.objects.filter(alert_id__in=sorted({a for a, _ in idents}))
+            .select_related("alert", "alert__state", "alert__origin_agency")
+            .defer("alert__narrative")
+        }
+        return [Candidate(persons[i], *self._kept[i]) for i in idents if i in persons]
