@@ -206,6 +206,43 @@ def test_a_common_word_ranked_comes_from_the_newest_period_that_holds_the_page(
     assert len(windowed) == 3, "the last week, month and 120 days were looked at, in that order"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend keeps the count's ids")
+@pytest.mark.parametrize("newest", [False, True], ids=["ranked", "newest"])
+def test_the_page_is_made_from_the_matches_the_count_read(
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, newest: bool
+) -> None:
+    """A word with no more visible matches than the count goes to: the count read them all, so the
+    page ranks those (`_among`) and reads the index's matches no second time; an alert the
+    officer may not see is in neither."""
+    big_scope(monkeypatch)
+    now = timezone.now()
+
+    def at(days: int) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
+    best = post("dl.sho", title="Tractor tractor stolen", narrative="Tractor.", reported_at=at(30))
+    older = post("dl.sho", title="Stolen", narrative="A tractor was taken.", reported_at=at(60))
+    newer = post("dl.sho", title="Stolen", narrative="A red tractor was taken.", reported_at=at(2))
+    post("as.sho", title="Tractor tractor tractor", narrative="Tractor.", reported_at=at(1))  # not Delhi's
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    officer = user_named("dl.sho")
+    with connection.execute_wrapper(watch):
+        page = search_alerts(officer, parse_query("tractor"), newest=newest, limit=2)
+    expected = [newer, best, older] if newest else [best, newer, older]
+    assert (page.count, page.capped) == (3, False)
+    assert [r.alert.pk for r in page.results] == [a.pk for a in expected[:2]]
+    assert all("\ue000" in r.snippet for r in page.results)
+    searched = [q for q in queries if "plainto_tsquery" in q]
+    assert len(searched) == 2 and "= ANY(" in searched[1] and "matched AS" not in searched[1]
+    rest = search_alerts(officer, parse_query("tractor"), newest=newest, limit=2, offset=2)
+    assert [r.alert.pk for r in rest.results] == [expected[2].pk]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's bm25")
 @pytest.mark.parametrize("small", [True, False], ids=["small scope", "large scope"])
 @pytest.mark.parametrize("newest", [True, False], ids=["newest", "ranked"])
