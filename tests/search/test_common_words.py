@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from crimac.search import service
 from crimac.search.backends import postgres, sqlite
@@ -114,3 +115,36 @@ def test_a_large_scope_is_measured_once_and_remembered(
     search_alerts(user_named("as.sho"), parse_query("girl"))
     search_alerts(user_named("as.sho"), parse_query("girl"))
     assert len(sizes) == 4
+
+
+def test_the_probe_is_sized_by_the_words_share() -> None:
+    """Enough of the newest alerts for PROBE_MATCHES matches (or five pages), at most PROBE; none
+    when PROBE alerts would not hold the page; PROBE when nothing is known of the word."""
+    assert postgres.probe_size(None, 20) == postgres.PROBE
+    assert postgres.probe_size(0.001, 20) == 0  # 2,000 alerts hold about 2 matches: not a page
+    assert postgres.probe_size(0.5, 20) == 200
+    assert postgres.probe_size(1.0, 60) == 300  # five pages of 60, deep in the results
+    assert postgres.probe_size(0.05, 20) == postgres.PROBE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend sizes its probe")
+@pytest.mark.parametrize("share", [0.0001, 1.0], ids=["rare: no probe", "common: the probe"])
+def test_newest_first_whatever_the_probe(
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """The statistics only choose where the page is looked for first: with the probe skipped (a
+    word they call rare) or taken, the newest page is the same."""
+    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope: share)
+    for n in range(5):
+        post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = search_alerts(user_named("analyst"), parse_query("tractor"), newest=True, limit=3)
+    assert page.capped and _titles(page) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
+    probed = any("recent AS MATERIALIZED" in q for q in queries)
+    assert probed == (share == 1.0)

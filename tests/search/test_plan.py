@@ -170,3 +170,17 @@ def test_connections_run_without_jit() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_words_share_comes_from_the_statistics(loaded: tuple[Scope, Any]) -> None:
+    """`share` (where a page looks first) is the planner's estimate from the column's statistics:
+    'rampur' is in a tenth of the documents, 'sitapur' in nine tenths, 'girl' in all of them."""
+    from crimac.alerts.models import Alert
+
+    backend, everything = PostgresBackend(), Scope.of(Alert.objects.all())
+    rampur = backend.share(parse_query("rampur"), everything)
+    sitapur = backend.share(parse_query("sitapur"), everything)
+    girl = backend.share(parse_query("girl"), everything)
+    unseen = backend.share(parse_query("zanzibar"), everything)
+    assert rampur is not None and sitapur is not None and girl is not None and unseen is not None
+    assert 0.05 < rampur < 0.2 and 0.7 < sitapur <= 1 and girl > 0.9 and unseen < 0.01

@@ -11,6 +11,8 @@ words. Headlines are computed for the page's rows only (an outer query over the 
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -46,8 +48,11 @@ DROP = [
 ]
 
 
-# Newest first, the newest alerts of the scope looked at before the GIN index is (see `page`).
+# Newest first, the newest alerts of the scope looked at before the GIN index is (see `page`): at
+# most this many, fewer for a word the statistics say is common (`probe_size`).
 PROBE = 2000
+# A ranked page of a common word ranks at least this many of the newest matches (or 5 pages' worth).
+PROBE_MATCHES = 100
 # A scope of at most this many alerts is checked alert by alert (a primary-key look-up and the
 # tsvector's test each), not through every match of the words in the GIN index.
 SMALL = 2000
@@ -59,6 +64,19 @@ TITLE_OPTIONS = f"HighlightAll=true, {_MARKS}"
 SNIPPET_OPTIONS = f'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", {_MARKS}'
 DOCUMENT_TEXT = """concat_ws(' · ', d.title, nullif(d.names, ''), nullif(d.identifiers, ''),
     nullif(d.places, ''), nullif(d.body, ''))"""
+
+
+def probe_size(share: float | None, need: int) -> int:
+    """How many of the scope's newest alerts to look at for a page ending at match `need`, when
+    the words match about `share` of the documents: enough for PROBE_MATCHES matches (or 5 pages),
+    at most PROBE. 0 when even PROBE alerts would likely not hold the page (the periods are read
+    instead); PROBE when nothing is known."""
+    if share is None:
+        return PROBE
+    if share * PROBE < need:
+        return 0
+    wanted = max(PROBE_MATCHES, 5 * need)
+    return max(need, min(PROBE, math.ceil(wanted / share)))
 
 
 def _visible_key(query: Query) -> tuple[str, tuple[str, ...]]:
@@ -157,7 +175,10 @@ class PostgresBackend:
             return self._among(query, scope, visible, newest=newest, limit=limit, offset=offset)
         # Not common, and narrowed in the index by the filters: the matches are few, read them.
         if common or (newest and not scope.copied):
-            hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset)
+            n = probe_size(self.share(query, scope), offset + limit)
+            hits = None
+            if n:
+                hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=n)
             if hits is not None:
                 return hits
             # The matches of the last week, month, ... (the documents' reported time ANDed with the
@@ -171,6 +192,27 @@ class PostgresBackend:
                 if len(hits) == limit:
                     return hits
         return self._fetch(*self.fenced_sql(query, scope, newest=newest, limit=limit, offset=offset))
+
+    def share(self, query: Query, scope: Scope) -> float | None:
+        """The share of documents the planner expects the words (and the copied filters) to match,
+        from the column's statistics (an EXPLAIN: no row is read); None before any ANALYZE. It
+        chooses where to look first, never what is found."""
+        tsquery, params = _tsquery(query)
+        narrow, narrow_params = scope.document_where()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'search_alertdocument'::regclass")
+            total = float(cursor.fetchone()[0])
+            if total <= 0:
+                return None
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_alertdocument "
+                f"WHERE document @@ {tsquery}{narrow}",
+                (*params, *narrow_params),
+            )
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return min(1.0, float(plan[0]["Plan"]["Plan Rows"]) / total)
 
     def fenced_sql(
         self,
