@@ -148,3 +148,41 @@ def test_newest_first_whatever_the_probe(
     assert page.capped and _titles(page) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
     probed = any("recent AS MATERIALIZED" in q for q in queries)
     assert probed == (share == 1.0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend chooses how to count")
+@pytest.mark.parametrize("share", [0.0001, 0.2, 0.9], ids=["rare", "common", "in most documents"])
+@pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
+def test_the_count_is_the_same_however_it_reads(
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, share: float, filtered: bool
+) -> None:
+    """A word the statistics call common is counted by testing rows (`ts_match_vq`, which no index
+    answers) rather than through the GIN index's list: the same visible matches either way."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
+    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope: share)
+    for n in range(3):
+        post("dl.sho", title=f"Tractor {n} stolen", category="stolen_vehicle")
+    post("dl.sho", title="Tractor burnt", category="general_advisory")
+    post("as.sho", title="Tractor stolen in Assam", category="stolen_vehicle")  # not Delhi's
+    post("dl.sho", title="Harvester stolen", category="stolen_vehicle")
+    filters = None
+    if filtered:
+        filters = SimpleNamespace(
+            category=["stolen_vehicle"], priority=None, status=None, state=None, district=None,
+            origin=None, reported_from=None, reported_to=None,
+        )  # fmt: skip
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = search_alerts(user_named("dl.sho"), parse_query("tractor"), filters, newest=True)
+    assert page.count == (3 if filtered else 4)
+    expected = [f"Tractor {n} stolen" for n in (2, 1, 0)]
+    assert _titles(page) == (expected if filtered else ["Tractor burnt", *expected])
+    scanned = any("ts_match_vq" in q for q in queries)
+    assert scanned == (share >= (postgres.SCAN_SHARE_FILTERED if filtered else postgres.SCAN_SHARE))
