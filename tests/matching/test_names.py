@@ -211,3 +211,15 @@ def test_relative_of_a_name() -> None:
     assert relative("राम पुत्र श्याम") == ("parent", "syam")
     assert relative("Ram c/o Shyam") == ("", "")
     assert relative("Anita Devi") == ("", "")
+
+
+def test_a_name_is_keyed_by_its_first_eight_parts() -> None:
+    """A description pasted as a name must not write thousands of keys at publish."""
+    description = (
+        "Aarav Bhaskar Chandan Dhruv Eshan Farhan Gagan Harish Indra Jatin Kabir Lalit Mohan Nakul "
+        "Omkar Pranav Qasim Rohan Sohan Tarun Uday Vikram"
+    )
+    first_eight = " ".join(description.split()[:8])
+    assert phonetic_keys(description) == phonetic_keys(first_eight)
+    assert len(phonetic_keys(first_eight)) < 600
+    assert phonetic_keys("Rajesh Kumar Sharma") & phonetic_keys(f"Rajesh Kumar Sharma {description}")

@@ -256,3 +256,16 @@ def test_candidates_are_paged_in_rank_order_and_read_a_page_at_a_time(
     assert [c.person.alert.reference for c in page] == [exact[3].reference, exact[2].reference]
     assert read == [{"alert_id__in": sorted([exact[3].pk, exact[2].pk])}]
     assert found[0].person.alert_id == exact[4].pk and found[10:] == []
+
+
+def test_a_description_pasted_as_a_name_writes_a_bounded_number_of_keys(post: Any, client_for: Any) -> None:
+    """Keys grow with the square of a name's parts; only the first eight are keyed at publish."""
+    from crimac.matching.models import SubjectKey
+
+    words = (
+        "Ramesh Oraon Bhaskar Chandan Dhruv Eshan Farhan Gagan Harish Indra Jatin Kabir Lalit Mohan "
+        "Nakul Omkar Pranav Qasim Rohan Sohan Tarun Uday"
+    )
+    alert = post("dl.sho", title="Wanted", persons=[{"role": "accused", "name": words}])
+    assert 0 < SubjectKey.objects.filter(alert=alert, kind="person").count() < 600
+    assert refs(find(client_for("dl.sho"), name="Ramesh Oraon")) == [alert.reference]

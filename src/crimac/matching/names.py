@@ -514,6 +514,9 @@ def _block_skel(folded: str) -> str:
     return re.sub(r"(.)\1+", r"\1", s)[:5]
 
 
+KEY_MAX_PARTS = 8  # person search refuses a name of more words (`search.persons.NAME_MAX_WORDS`)
+
+
 def phonetic_keys(text: str) -> set[str]:
     """Blocking keys of a name: every unordered pair of its tokens (phonetic skeletons with voicing
     folded, and 3-letter prefixes), initial-plus-skeleton pairs, and each token's skeleton. Two
@@ -521,7 +524,9 @@ def phonetic_keys(text: str) -> set[str]:
     initial or one typo. Keys for very common tokens make big blocks; `persons.link` caps them."""
     keys: set[str] = set()
     for name in parse(text):
-        toks = [t for t in name.folded if t]
+        # Pairs grow with the square of the parts: a description pasted as a name (22 words) made
+        # 2,847 keys, every one written at publish. A name's first KEY_MAX_PARTS parts key it.
+        toks = [t for t in name.folded if t][:KEY_MAX_PARTS]
         strong = [t for t in toks if len(t) > 1]
         for t in strong:
             keys.add("t:" + _block_skel(t))
