@@ -256,6 +256,8 @@ def test_candidates_are_paged_in_rank_order_and_read_a_page_at_a_time(
     assert [c.person.alert.reference for c in page] == [exact[3].reference, exact[2].reference]
     assert read == [{"alert_id__in": sorted([exact[3].pk, exact[2].pk])}]
     assert found[0].person.alert_id == exact[4].pk and found[10:] == []
+    with django_assert_max_num_queries(1):
+        assert [c.person.alert_id for c in found] == [a.pk for a in reversed(exact)] + [spelt.pk]
 
 
 def test_a_description_pasted_as_a_name_writes_a_bounded_number_of_keys(post: Any, client_for: Any) -> None:

@@ -10,7 +10,7 @@ bounded number of persons is ever scored for one search.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -256,6 +256,9 @@ class Found(Sequence[Candidate]):
 
     def __len__(self) -> int:
         return len(self._order)
+
+    def __iter__(self) -> Iterator[Candidate]:  # all of them, in one read (not one a candidate)
+        return iter(self._read(self._order))
 
     @overload
     def __getitem__(self, index: int) -> Candidate: ...
