@@ -85,9 +85,13 @@ def probe_size(share: float | None, need: int) -> int:
     return max(need, min(PROBE, math.ceil(wanted / share)))
 
 
-def _visible_key(query: Query) -> tuple[str, tuple[str, ...]]:
-    """Where `count` leaves every visible match of `query` in `Scope.memo` (when it read them all)."""
-    return ("visible", tuple(query.plain()))
+def _ranking(tsquery: str, params: list[str], newest: bool) -> tuple[str, str, list[str]]:
+    """(ORDER BY on `hit_alert`, the rank expression on the document `d`, its parameters) of a page:
+    ranked, or newest first (every rank 0)."""
+    order = "hit_alert.reported_at DESC, hit_alert.id DESC"
+    if newest:
+        return order, "0.0", []
+    return f"rank DESC, {order}", f"ts_rank(d.document, {tsquery})", params
 
 
 def _tsquery(query: Query) -> tuple[str, list[str]]:
@@ -131,9 +135,9 @@ class PostgresBackend:
     def count(self, query: Query, scope: Scope, *, cap: int | None = None) -> int:
         """Visible matches, counted up to `cap` + 1 (past it the caller says "more than cap")."""
         tsquery, params = _tsquery(query)
-        scope_sql, scope_params = scope.in_sql()
         narrow, narrow_params = scope.document_where()
         if scope.small:  # alert by alert (LATERAL: the planner cannot turn it into a GIN scan)
+            scope_sql, scope_params = scope.in_sql()
             sql = f"""
                 WITH s AS MATERIALIZED ({scope_sql})
                 SELECT count(*) FROM (SELECT 1 FROM s CROSS JOIN LATERAL (
@@ -169,7 +173,7 @@ class PostgresBackend:
             cursor.execute(f"{inner} LIMIT %s", (*args, cap + 1))
             found = [int(row[0]) for row in cursor.fetchall()]
         if len(found) <= cap:
-            scope.memo[_visible_key(query)] = found
+            scope.memo[("visible", query)] = found  # every visible match: the page ranks them
         return len(found)
 
     def page(
@@ -188,7 +192,7 @@ class PostgresBackend:
         page is made from those."""
         if scope.small:  # the whole scope, alert by alert
             return self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1) or []
-        visible = scope.memo.get(_visible_key(query))
+        visible = scope.memo.get(("visible", query))
         if visible is not None:  # the count read every visible match: rank those
             return self._among(query, scope, visible, newest=newest, limit=limit, offset=offset)
         # Not common, and narrowed in the index by the filters: the matches are few, read them.
@@ -256,12 +260,8 @@ class PostgresBackend:
         narrow, narrow_params = scope.document_where()
         if since is not None:
             narrow, narrow_params = f"{narrow} AND reported_at >= %s", (*narrow_params, since)
-        order = "hit_alert.reported_at DESC, hit_alert.id DESC"
-        rank, ranked_join, rank_params = "0.0", "", []
-        if not newest:
-            order = f"rank DESC, {order}"
-            rank, rank_params = f"ts_rank(d.document, {tsquery})", params
-            ranked_join = "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
+        order, rank, rank_params = _ranking(tsquery, params, newest)
+        ranked_join = "" if newest else "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
         sql = f"""
             WITH matched AS MATERIALIZED (
                 SELECT alert_id FROM search_alertdocument WHERE document @@ {tsquery}{narrow}),
@@ -289,12 +289,8 @@ class PostgresBackend:
         each checked against the scope again (it may have changed since the count)."""
         tsquery, params = _tsquery(query)
         visible_sql, visible_params = scope.correlated("ranked.alert_id")
-        order = "hit_alert.reported_at DESC, hit_alert.id DESC"
-        rank, rank_params, documents = "0.0", [], ""
-        if not newest:
-            order = f"rank DESC, {order}"
-            rank, rank_params = f"ts_rank(d.document, {tsquery})", params
-            documents = "JOIN search_alertdocument d ON d.alert_id = hit_alert.id"
+        order, rank, rank_params = _ranking(tsquery, params, newest)
+        documents = "" if newest else "JOIN search_alertdocument d ON d.alert_id = hit_alert.id"
         ranked_order = order.replace("hit_alert.id", "ranked.alert_id").replace("hit_alert.", "ranked.")
         sql = f"""
             WITH ranked AS MATERIALIZED (
