@@ -179,10 +179,13 @@ def test_sigusr1_makes_a_worker_write_its_stacks_and_go_on(live: LiveCrimac, tmp
         while "worker" not in log.read_text(errors="replace") and time.monotonic() < deadline:
             time.sleep(0.2)  # its handlers are installed before it logs that it runs
         worker.send_signal(signal.SIGUSR1)
+        # faulthandler writes the dump a frame at a time, innermost first: wait for the frame of
+        # the worker command itself, which comes near the end, not merely for the header.
         deadline = time.monotonic() + 10
-        while "Current thread" not in log.read_text(errors="replace") and time.monotonic() < deadline:
-            time.sleep(0.2)
         text = log.read_text(errors="replace")
+        while not ("Current thread" in text and "worker.py" in text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            text = log.read_text(errors="replace")
         assert "Current thread" in text and "worker.py" in text
         assert worker.poll() is None  # still running
     finally:
