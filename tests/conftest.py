@@ -126,6 +126,32 @@ def make_user(username: str, agency_code: str, role: str, **fields: Any) -> Any:
     )
 
 
+def assert_reach_holds(user: Any, alert_ids: Any = None) -> None:
+    """Search narrows a word's matches to the documents whose reach names one of the searcher's
+    States (`Alert.objects.reach_of`) before it checks `visible_to`: every alert `user` may read
+    (of `alert_ids`, or all) must reach one of them, as computed now and as its document keeps it."""
+    from crimac.alerts.models import Alert
+    from crimac.search.indexing import reach_words
+    from crimac.search.models import AlertDocument
+
+    bound = Alert.objects.reach_of(user)
+    if bound is None:
+        return
+    visible = Alert.objects.visible_to(user)
+    if alert_ids is not None:
+        visible = visible.filter(pk__in=list(alert_ids))
+    ids = list(visible.values_list("pk", flat=True))
+    reaches = Alert.objects.reach(ids)
+    assert reaches is not None
+    for pk in ids:
+        assert reaches[pk] & bound, (
+            f"{user} may read alert {pk} reaching {set(reaches[pk])}, not {set(bound)}"
+        )
+    words = set(reach_words(bound).split())
+    for pk, kept in AlertDocument.objects.filter(alert_id__in=ids).values_list("alert_id", "reach"):
+        assert kept is None or words & set(kept.split()), f"{user}: alert {pk}'s document keeps {kept!r}"
+
+
 # --- a real server ----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from crimac.alerts.models import Alert, AlertSequence
 from crimac.alerts.schemas import AlertIn
 from crimac.directory.choices import Role
 from crimac.directory.models import Agency, User
-from tests.conftest import make_user
+from tests.conftest import assert_reach_holds, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def first_agency(state: str, kind: str, *, not_in_district: int | None = None) -
 def sees(user: Any, alert: Alert) -> bool:
     if isinstance(user, str):
         user = User.objects.select_related("agency").get(username=user)
+    assert_reach_holds(user, [alert.pk])
     return Alert.objects.visible_to(user).filter(pk=alert.pk).exists()
 
 
@@ -344,4 +345,5 @@ def test_a_draft_cancelled_before_it_went_out_stays_with_its_agency(db: Any) -> 
         ("dl.nodal", False),
     ):
         viewer = User.objects.select_related("agency").get(username=who)
+        assert_reach_holds(viewer, [alert.pk])
         assert Alert.objects.visible_to(viewer).filter(pk=alert.pk).exists() is sees, who

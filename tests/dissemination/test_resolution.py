@@ -19,7 +19,7 @@ from crimac.audit.models import AuditEvent
 from crimac.directory.actions import save_agency
 from crimac.directory.models import Agency, District, User
 from crimac.dissemination.models import Delivery
-from tests.conftest import make_user
+from tests.conftest import assert_reach_holds, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -425,6 +425,8 @@ VIEWERS = [
 
 def who_sees(alert: Alert) -> set[str]:
     users = User.objects.select_related("agency").filter(username__in=VIEWERS)
+    for user in users:
+        assert_reach_holds(user, [alert.pk])
     return {u.username for u in users if Alert.objects.visible_to(u).filter(pk=alert.pk).exists()}
 
 

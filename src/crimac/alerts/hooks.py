@@ -116,3 +116,19 @@ def add_panel(panel: Panel) -> None:
 
 def panels_for(alert: Any, user: Any) -> list[tuple[str, dict[str, Any]]]:
     return [found for panel in _panels if (found := panel(alert, user)) is not None]
+
+
+# Agencies added to an alert's readers outside its own events (an escalation delivering it to a
+# control room): whoever keeps a copy of who may read an alert (search's reach) is told, in the
+# same transaction.
+_readers_added: list[Callable[[list[int]], object]] = []
+
+
+def on_readers_added(callback: Callable[[list[int]], object]) -> None:
+    if callback not in _readers_added:
+        _readers_added.append(callback)
+
+
+def readers_added(alert_ids: list[int]) -> None:
+    for callback in list(_readers_added):
+        callback(alert_ids)

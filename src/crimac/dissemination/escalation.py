@@ -207,6 +207,8 @@ def _deliver_to_room(alert: Alert, room: Agency, now: datetime, step: timedelta)
     )
     Delivery.objects.filter(alert=alert, agency=room, muted=True).update(muted=False, updated_at=now)
     delivery = Delivery.objects.get(alert=alert, agency=room)
+    if before is None:
+        hooks.readers_added([alert.pk])
     if before is None or before:
         outbox.enqueue_deliveries("escalated", [delivery.pk])
     return delivery

@@ -117,13 +117,30 @@ def delivered_to(agency: Any) -> Exists:
     return Exists(Delivery.objects.filter(alert=OuterRef("pk"), agency=agency))
 
 
+def alerts_delivered_to(agency: Any) -> Any:
+    """Ids of the alerts delivered to the agency (the rule's readers, as a subquery)."""
+    return Delivery.objects.filter(agency=agency).values("alert_id")
+
+
+def delivered_states(alert_ids: list[int]) -> Any:
+    """(alert id, State id) of the agencies these alerts were delivered to, each pair once."""
+    return (
+        Delivery.objects.filter(alert_id__in=alert_ids)
+        .order_by()
+        .values_list("alert_id", "agency__state_id")
+        .distinct()
+    )
+
+
 def connect() -> None:
     from crimac.alerts.models import alerts as alert_models
     from crimac.dissemination import escalation, hookups
 
     for name in ("published", "revised", "cancelled", "resolved"):
         hooks.subscribe(name, deliver, in_transaction=True)
-    alert_models.set_audience_rule(delivered_to)
+    alert_models.set_audience_rule(
+        delivered_to, alert_models.Readers(alerts_of=alerts_delivered_to, states_of=delivered_states)
+    )
     # After `deliver`: recomputes deadlines of the deliveries it has just brought up to date.
     escalation.connect()
     hookups.connect()

@@ -108,6 +108,22 @@ def filter_columns(alert: Any) -> dict[str, Any]:
     }
 
 
+# A document's reach as words (`AlertDocument.reach`): "zzr" and a State's id (0: no State).
+REACH_PREFIX = "zzr"
+
+
+def reach_words(states: Iterable[int]) -> str:
+    return " ".join(f"{REACH_PREFIX}{int(state)}" for state in sorted(states))
+
+
+def _reaches(document: Any, ids: list[int], apps: Any) -> dict[int, frozenset[int]] | None:
+    """The reach of these alerts, or None where documents do not keep it (a migration's model of
+    an earlier time) or the audience rule cannot say: their documents are then matches for all."""
+    if apps is not None or not any(f.name == "reach" for f in document._meta.concrete_fields):
+        return None
+    return _alert_model().objects.reach(ids)
+
+
 def _alerts(apps: Any = None) -> Any:
     alert_model = apps.get_model("alerts", "Alert") if apps else _alert_model()
     return alert_model.objects.select_related("state", "district", "station").prefetch_related(
@@ -150,6 +166,7 @@ def index_alerts(
         chunk = ids[start : start + BATCH]
         unread = [pk for pk in chunk if pk not in held]
         read = list(_alerts(apps).filter(pk__in=unread)) if unread else []
+        reaches = _reaches(document, chunk, apps)
         for alert in [held[pk] for pk in chunk if pk in held] + read:
             doc = document(
                 alert_id=alert.pk,
@@ -158,6 +175,8 @@ def index_alerts(
                 **document_fields(alert),
                 **(filter_columns(alert) if copies else {}),
             )
+            if reaches is not None and alert.pk in reaches:
+                doc.reach = reach_words(reaches[alert.pk])
             search_backend.prepare(doc)
             docs.append(doc)
         fields = [f.name for f in document._meta.concrete_fields if not f.primary_key]
@@ -166,6 +185,27 @@ def index_alerts(
         )
         written += len(docs)
     return written
+
+
+def refresh_reach(alert_ids: Iterable[int]) -> int:
+    """Bring the reach of these alerts' documents up to date (agencies were added to their readers,
+    or one that sent or received them moved to another State). Returns how many were rewritten."""
+    ids = sorted(set(alert_ids))
+    document = _document_model()
+    written = 0
+    for start in range(0, len(ids), BATCH):
+        reaches = _reaches(document, ids[start : start + BATCH], None)
+        if not reaches:
+            continue
+        written += document.objects.bulk_update(
+            [document(alert_id=pk, reach=reach_words(states)) for pk, states in reaches.items()], ["reach"]
+        )
+    return written
+
+
+def on_agency_state_changed(sender: Any, agency: Any, **kwargs: Any) -> None:
+    """Directory signal: the agency is now in another State (see `refresh_reach`)."""
+    refresh_reach(_alert_model().objects.reaching(agency).order_by().values_list("pk", flat=True))
 
 
 def index_all(*, apps: Any = None) -> int:
@@ -216,6 +256,9 @@ def refresh_drafts(user: Any) -> int:
 
 def connect() -> None:
     from crimac.alerts import hooks
+    from crimac.directory.signals import agency_state_changed
 
     for event in hooks.EVENTS:
         hooks.subscribe(event, on_alert_event, in_transaction=True)
+    hooks.on_readers_added(refresh_reach)
+    agency_state_changed.connect(on_agency_state_changed, dispatch_uid="crimac.search.reach")

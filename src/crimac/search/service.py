@@ -44,13 +44,15 @@ def scope_of(user: Any, filters: Any = None) -> Scope:
     """The alerts a search by `user` may return: visible to it, with the list `filters` (those
     that documents copy also narrow the index's matches). Raises the filters' field errors."""
     scope_qs = Alert.objects.visible_to(user)
+    reach = Alert.objects.reach_of(user) if backend().narrows_by_reach else None
     if filters is None:
-        return Scope.of(scope_qs)
+        return Scope.of(scope_qs, reach=reach)
     import crimac.api  # noqa: F401 - loads alerts.api in the order its imports need
     from crimac.alerts.api import PLACE_AND_TIME, filter_lookups
 
     lookups = filter_lookups(filters)
-    return Scope.of(scope_qs.filter(**lookups), {k: v for k, v in lookups.items() if k in PLACE_AND_TIME})
+    copied = {k: v for k, v in lookups.items() if k in PLACE_AND_TIME}
+    return Scope.of(scope_qs.filter(**lookups), copied, reach=reach)
 
 
 # A scope found larger than the backend's `small` is remembered so long, per process: counting it

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,9 +33,25 @@ def _audience_as_written(agency: Any) -> Any:
 _audience_rule: Callable[[Any], Any] = _audience_as_written
 
 
-def set_audience_rule(rule: Callable[[Any], Any]) -> None:
-    global _audience_rule
-    _audience_rule = rule
+# The other side of that rule, for narrowing searches by State before checking `visible_to` (see
+# `AlertQuerySet.reach`): the ids of the alerts it lets an agency read, and, for alert ids, pairs
+# (alert id, State id or None) of the agencies it lets read them. None: the rule cannot say.
+@dataclass(frozen=True)
+class Readers:
+    alerts_of: Callable[[Any], Any]
+    states_of: Callable[[list[int]], Iterable[tuple[int, int | None]]]
+
+
+_readers: Readers | None = None
+
+
+def set_audience_rule(rule: Callable[[Any], Any], readers: Readers | None = None) -> None:
+    global _audience_rule, _readers
+    _audience_rule, _readers = rule, readers
+
+
+# The State of an agency that has none (a central agency), in `reach` and `reach_of`.
+NO_STATE = 0
 
 
 class AlertQuerySet(models.QuerySet["Alert"]):
@@ -63,6 +80,46 @@ class AlertQuerySet(models.QuerySet["Alert"]):
                 went_out & (Q(origin_agency__state_id=agency.state_id) | Q(state_id=agency.state_id))
             )
         return self.filter(own | published)
+
+    def reach(self, alert_ids: Iterable[int]) -> dict[int, frozenset[int]] | None:
+        """For each alert, the States it reaches (`NO_STATE` for an agency of none): its incident's,
+        its originating agency's, and those of every agency the audience rule lets read it. Whoever
+        may read an alert (`visible_to`) is in one of these States or above an agency of one of
+        them, so `reach_of(user)` meets it. None when the audience rule cannot say (no readers)."""
+        if _readers is None:
+            return None
+        ids = list(alert_ids)
+        found: dict[int, set[int]] = {}
+        for pk, state_id, origin_state_id in self.filter(pk__in=ids).values_list(
+            "pk", "state_id", "origin_agency__state_id"
+        ):
+            found[pk] = {state_id or NO_STATE, origin_state_id or NO_STATE}
+        for pk, state_id in _readers.states_of(ids):
+            if pk in found:
+                found[pk].add(state_id or NO_STATE)
+        return {pk: frozenset(states) for pk, states in found.items()}
+
+    def reaching(self, agency: Any) -> AlertQuerySet:
+        """Alerts whose `reach` counts the agency's State: originated by it, or that the audience
+        rule lets it read (to bring their reach up to date when the agency changes State)."""
+        if _readers is None:
+            return self.filter(origin_agency=agency)
+        return self.filter(Q(origin_agency=agency) | Q(pk__in=_readers.alerts_of(agency)))
+
+    def reach_of(self, user: Any) -> frozenset[int] | None:
+        """States one of which every alert `user` may read reaches (`reach`): those of its agency
+        and of every agency below it (an agency sees what it was sent and what was originated at or
+        below it; a State analyst what happened in, or came from, its State). Empty for nobody;
+        None when there is no such bound (a national analyst, or an audience rule that cannot say)."""
+        from crimac.directory.models import Agency
+        from crimac.directory.permissions import Perm, Scope, scope_of
+
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return frozenset()
+        if _readers is None or scope_of(user, Perm.VIEW_ALL_ALERTS) == Scope.NATIONAL:
+            return None
+        below = Agency.objects.subtree(user.agency).order_by().values_list("state_id", flat=True).distinct()
+        return frozenset({user.agency.state_id or NO_STATE, *(s or NO_STATE for s in below)})
 
     def published(self) -> AlertQuerySet:
         return self.exclude(status=Status.DRAFT)

@@ -25,12 +25,18 @@ class Scope:
     # rather than reading every match of the words in the whole index and keeping the visible ones
     # (a station officer's view of a word in a quarter of the national alerts).
     small: bool = False
+    # States one of which every alert of the scope reaches (`Alert.objects.reach_of`): a backend
+    # may narrow the words' matches to documents whose reach names one of them (or is not known)
+    # before it checks each against the scope. None: no such bound (a national analyst).
+    reach: frozenset[int] | None = None
     # What a backend worked out once for this search and uses twice (the count and the page).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, queryset: Any, copied: dict[str, Any] | None = None) -> Scope:
-        return cls(queryset.order_by(), tuple(sorted((copied or {}).items())))
+    def of(
+        cls, queryset: Any, copied: dict[str, Any] | None = None, reach: frozenset[int] | None = None
+    ) -> Scope:
+        return cls(queryset.order_by(), tuple(sorted((copied or {}).items())), reach=reach)
 
     def size(self, cap: int) -> int:
         """How many alerts the scope holds, counted up to cap + 1."""
@@ -77,6 +83,7 @@ class Hit:
 class Backend(Protocol):
     vendor: str
     small: int  # a scope of at most this many alerts is checked alert by alert (`Scope.small`)
+    narrows_by_reach: bool  # whether it uses `Scope.reach` (else the scope is made without it)
 
     def session(self) -> AbstractContextManager[None]:
         """Around the queries of one search (settings for them only)."""

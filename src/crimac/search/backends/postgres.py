@@ -22,17 +22,40 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crimac.search.backends.base import Hit, Scope
+from crimac.search.indexing import REACH_PREFIX
 from crimac.search.models import AlertDocument
 from crimac.search.text import MARK_END, MARK_START, Query, tokens
 
 CONFIG = "english"
+# The reach's words (`AlertDocument.reach`), which no stemming may change; NULL reads as this one,
+# which every narrowed search also asks for.
+REACH_CONFIG = "simple"
+REACH_UNKNOWN = f"{REACH_PREFIX}any"
+
+
+def document_column(*, reach: bool) -> list[str]:
+    """The generated tsvector and its GIN index: the words of each weight class, and (since
+    migration 0004, `reach=True`) the reach's words at weight D."""
+    words = f"""setweight(to_tsvector('{CONFIG}'::regconfig, terms_a), 'A')
+        || setweight(to_tsvector('{CONFIG}'::regconfig, terms_b), 'B')
+        || setweight(to_tsvector('{CONFIG}'::regconfig, terms_c), 'C')"""
+    if reach:
+        words += f"""
+        || setweight(to_tsvector('{REACH_CONFIG}'::regconfig, coalesce(reach, '{REACH_UNKNOWN}')), 'D')"""
+    return [
+        f"ALTER TABLE search_alertdocument ADD COLUMN document tsvector GENERATED ALWAYS AS ({words}) STORED",
+        "CREATE INDEX search_alertdocument_document_gin ON search_alertdocument USING gin (document)",
+    ]
+
+
+DROP_DOCUMENT = [
+    "DROP INDEX IF EXISTS search_alertdocument_document_gin",
+    "ALTER TABLE search_alertdocument DROP COLUMN IF EXISTS document",
+]
+# What migration 0001 creates (0004 then rewrites the tsvector with the reach).
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"""ALTER TABLE search_alertdocument ADD COLUMN document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('{CONFIG}'::regconfig, terms_a), 'A')
-        || setweight(to_tsvector('{CONFIG}'::regconfig, terms_b), 'B')
-        || setweight(to_tsvector('{CONFIG}'::regconfig, terms_c), 'C')) STORED""",
-    "CREATE INDEX search_alertdocument_document_gin ON search_alertdocument USING gin (document)",
+    *document_column(reach=False),
     "CREATE INDEX search_alertdocument_names_trgm ON search_alertdocument USING gin (names gin_trgm_ops)",
     # Partial registration and phone look-ups ('1234', '98765') scan these, not the tables.
     """CREATE INDEX IF NOT EXISTS search_vehicle_registration_trgm ON alerts_vehicle
@@ -102,9 +125,21 @@ def _tsquery(query: Query) -> tuple[str, list[str]]:
     return f"({sql})", parts
 
 
+def _matching(query: Query, scope: Scope) -> tuple[str, list[str]]:
+    """The tsquery that finds the scope's candidate matches: the query's words, and, when the scope
+    has a reach, one of its States' reach words or the word of an unknown reach. Only a narrowing:
+    every candidate is still checked against the scope. (Ranks and headlines use `_tsquery`.)"""
+    tsquery, params = _tsquery(query)
+    if scope.reach is None:
+        return tsquery, params
+    words = " | ".join([REACH_UNKNOWN, *(f"{REACH_PREFIX}{int(s)}" for s in sorted(scope.reach))])
+    return f"({tsquery} && to_tsquery('{REACH_CONFIG}', %s))", [*params, words]
+
+
 class PostgresBackend:
     vendor = "postgresql"
     small = SMALL
+    narrows_by_reach = True
 
     @contextmanager
     def session(self) -> Iterator[None]:
@@ -151,6 +186,7 @@ class PostgresBackend:
         # hash the whole scope first (a State's 20,000 alerts of the last 90 days, 150 ms at a
         # million alerts) when the count stops after 1,001 matches.
         visible_sql, visible_params = scope.correlated("search_alertdocument.alert_id")
+        tsquery, params = _matching(query, scope)
         # A word in a large share of the documents is tested row by row (the function, which no
         # index answers), in table order or through the filters' index: the first 1,001 visible
         # matches come after a few thousand rows, where the GIN index would first list every
@@ -256,6 +292,7 @@ class PostgresBackend:
         """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan);
         `since`: of the documents reported since then only."""
         tsquery, params = _tsquery(query)
+        matching, matching_params = _matching(query, scope)
         scope_sql, scope_params = scope.in_sql()
         narrow, narrow_params = scope.document_where()
         if since is not None:
@@ -264,7 +301,7 @@ class PostgresBackend:
         ranked_join = "" if newest else "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
         sql = f"""
             WITH matched AS MATERIALIZED (
-                SELECT alert_id FROM search_alertdocument WHERE document @@ {tsquery}{narrow}),
+                SELECT alert_id FROM search_alertdocument WHERE document @@ {matching}{narrow}),
             hits AS (
                 SELECT m.alert_id, {rank} AS rank, hit_alert.reported_at
                 FROM matched m JOIN alerts_alert hit_alert ON hit_alert.id = m.alert_id {ranked_join}
@@ -272,7 +309,7 @@ class PostgresBackend:
                 ORDER BY {order} LIMIT %s OFFSET %s)
             {self._outer(tsquery, newest, order)}"""
         args = (
-            *params,
+            *matching_params,
             *narrow_params,
             *rank_params,
             *scope_params,

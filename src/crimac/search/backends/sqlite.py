@@ -59,6 +59,8 @@ DROP = [
 class SqliteBackend:
     vendor = "sqlite"
     small = SMALL
+    # The FTS5 table holds the text columns only: a search is not narrowed by the documents' reach.
+    narrows_by_reach = False
 
     def session(self) -> AbstractContextManager[None]:
         return nullcontext()

@@ -43,6 +43,11 @@ class AlertDocument(models.Model):
         "directory.District", models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     reported_at = models.DateTimeField(null=True, blank=True)
+    # The States the alert reaches (`Alert.objects.reach`) as words of their own, "zzr7 zzr12"
+    # (`indexing.reach_words`); NULL: not known, which every search treats as a match. PostgreSQL
+    # keeps them in the tsvector, so that a word's matches are narrowed to the searcher's States
+    # (`Alert.objects.reach_of`) inside the GIN index, before each is checked against `visible_to`.
+    reach = models.TextField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=0)
     indexed_at = models.DateTimeField()
 
