@@ -73,6 +73,7 @@ ANALYST = "analyst"
 CHUNK = 5000
 PAIRS = [
     ("full text", "full text, baseline ILIKE"),
+    ("full text", "baseline: full text not narrowed by reach"),
     ("full text + date/State/category, newest", "full text + filters, baseline ILIKE"),
     ("registration look-up", "registration, baseline ILIKE"),
     ("phone look-up", "phone, baseline ILIKE"),
@@ -107,7 +108,11 @@ DOCUMENT_TEXT_COLUMNS = (
 # the alert's row (the cached rows hold the text columns only).
 COPIED_COLUMNS = ("category", "state", "district", "reported_at")
 COPIED = tuple(ALERT_COLUMNS.index(c) for c in COPIED_COLUMNS)
-DOCUMENT_COLUMNS = (*DOCUMENT_TEXT_COLUMNS, *COPIED_COLUMNS)
+# And the States it reaches (`Alert.objects.reach`: its incident's, its origin's and its
+# recipients'), made at load from the same rows. Only `dl.sho`'s deliveries are written, so the
+# reach word of Delhi holds what it would in a full deployment (every alert that reaches Delhi is
+# delivered to the station here); other States' words hold fewer documents than they would.
+DOCUMENT_COLUMNS = (*DOCUMENT_TEXT_COLUMNS, *COPIED_COLUMNS, "reach")
 KEY_COLUMNS = ("alert", "kind", "position", "key")
 FOREIGN_KEYS = frozenset({"alert", "origin_agency", "origin_user", "state", "district", "station"})
 PROFILE_COLUMNS = ("alert", "position", "data")
@@ -506,12 +511,31 @@ def write_chunk(
             rows = chunk.get(name, [])
             if name == "documents":
                 copies = {a[0]: tuple(a[i] for i in COPIED) for a in chunk["alerts"]}
-                rows = [(*r, *copies[r[0]]) for r in rows]
+                reach = _reach(chunk)
+                rows = [(*r, *copies[r[0]], reach[r[0]]) for r in rows]
                 if not postgres:
                     rows = [(*r[:6], "", "", "", *r[9:]) for r in rows]
             if postgres:
                 rows = [tuple(_for_postgres(v) for v in r) for r in rows]
             counts[name] += insert_rows(model, columns, rows)
+
+
+_AGENCY_STATES: dict[int, int | None] = {}
+
+
+def _reach(chunk: dict[str, list[tuple[Any, ...]]]) -> dict[int, str]:
+    """The documents' reach words of a chunk's alerts, as `search.indexing` writes them."""
+    from crimac.alerts.models.alerts import NO_STATE
+    from crimac.directory.models import Agency
+    from crimac.search.indexing import reach_words
+
+    if not _AGENCY_STATES:
+        _AGENCY_STATES.update(Agency.objects.values_list("pk", "state_id"))
+    state, origin = ALERT_COLUMNS.index("state"), ALERT_COLUMNS.index("origin_agency")
+    reach = {a[0]: {a[state], _AGENCY_STATES[a[origin]]} for a in chunk["alerts"]}
+    for delivery in chunk.get("deliveries", []):
+        reach[delivery[0]].add(_AGENCY_STATES[delivery[1]])
+    return {pk: reach_words(s or NO_STATE for s in states) for pk, states in reach.items()}
 
 
 def finish_build() -> bool:
@@ -642,6 +666,30 @@ def samples(queries: int, rng: random.Random) -> dict[str, list[Any]]:
     }
 
 
+def unnarrowed(user: Any, words: list[str], fts: Callable[[str], None]) -> list[float]:
+    """The same full-text searches without narrowing by the documents' reach (the code before it),
+    timed; and whether both ways give the same count and first page for each word."""
+    from crimac.search.backends import backend
+    from crimac.search.service import search_alerts
+    from crimac.search.text import parse_query
+
+    def answer(word: str) -> tuple[int, bool, list[int]]:
+        page = search_alerts(user, parse_query(word), limit=20)
+        return page.count, page.capped, [r.alert.pk for r in page.results]
+
+    narrowed = [answer(w) for w in words]
+    search_backend = type(backend())
+    search_backend.narrows_by_reach = False
+    try:
+        times = timed(fts, words)
+        plain = [answer(w) for w in words]
+    finally:
+        search_backend.narrows_by_reach = True
+    same = sum(a == b for a, b in zip(narrowed, plain, strict=True))
+    print(f"    narrowed by reach or not: the same count and first page for {same} of {len(words)} words")
+    return times
+
+
 def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[str, list[float]]]:
     from datetime import datetime
     from datetime import time as dtime
@@ -655,6 +703,7 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
     from crimac.directory.models import User
     from crimac.matching import correlate
     from crimac.search import lookups
+    from crimac.search.backends import backend
     from crimac.search.persons import BadPerson, search_persons, sought
     from crimac.search.service import search_alerts
     from crimac.search.text import parse_query
@@ -742,6 +791,8 @@ def measure(queries: int, baseline_queries: int, seed: int) -> dict[str, dict[st
         print(f"\n-- as {username}: timing", flush=True)
         results["full text"] = timed(fts, words)
         results["full text, baseline ILIKE"] = timed(like, words[:few])
+        if username == OFFICER and backend().narrows_by_reach:
+            results["baseline: full text not narrowed by reach"] = unnarrowed(user, words, fts)
         results["full text + date/State/category, newest"] = timed(fts_filtered, words)
         results["full text + filters, baseline ILIKE"] = timed(like_filtered, words[:few])
         results["registration look-up"] = timed(plate, plates)
