@@ -13,13 +13,14 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from crimac import clock
 from crimac.alerts import hooks
 from crimac.alerts.actions import cancel_alert, create_alert, revise_alert
 from crimac.alerts.models import Alert
 from crimac.alerts.schemas import AlertIn, AlertRevise
 from crimac.audit.models import AuditEvent
 from crimac.directory.models import Agency, User
-from crimac.dissemination import actions, clock, escalation, feed
+from crimac.dissemination import actions, escalation, feed
 from crimac.dissemination.models import Delivery, Escalation, FeedEvent
 from tests.conftest import make_user
 

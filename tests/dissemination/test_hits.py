@@ -12,11 +12,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from crimac import clock
 from crimac.alerts.actions import cancel_alert
 from crimac.alerts.models import Alert
 from crimac.audit.models import AuditEvent, Outcome
 from crimac.directory.models import Agency
-from crimac.dissemination import actions, clock, escalation, feed
+from crimac.dissemination import actions, escalation, feed
 from crimac.dissemination.models import FeedEvent, Response
 from tests.dissemination.test_escalation import ORIGIN, SIBLING, STATION, post, user
 

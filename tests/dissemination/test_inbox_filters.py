@@ -13,10 +13,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crimac import clock
 from crimac.alerts.actions import cancel_alert, revise_alert
 from crimac.alerts.models import Alert
 from crimac.alerts.schemas import AlertRevise
-from crimac.dissemination import actions, clock
+from crimac.dissemination import actions
 from crimac.dissemination.models import Delivery
 from tests.dissemination.test_escalation import STATION, post, user
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from crimac import clock
 from crimac.alerts.actions import create_alert, revise_alert
 from crimac.alerts.models import Alert
 from crimac.alerts.schemas import AlertIn, AlertRevise
 from crimac.directory.models import Agency, User
-from crimac.dissemination import clock, escalation
+from crimac.dissemination import escalation
 from crimac.dissemination.choices import ChannelKind, SubscriptionKind
 from crimac.dissemination.models import Delivery, DeliveryRead, Endpoint, OutboxMessage, Subscription
 

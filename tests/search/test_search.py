@@ -249,28 +249,28 @@ def test_paging_with_a_cursor(post: Any, client_for: Any) -> None:
 
 
 def test_the_query_count_does_not_grow_with_the_page(
-    post: Any, client_for: Any, django_assert_max_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+    post: Any, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
     # One rate-limit window throughout: the first search of a new window also deletes old ones (one
     # more query), which made this test fail when a minute ended between its searches.
-    from crimac.search import ratelimit
+    from crimac import clock
 
-    monkeypatch.setattr(ratelimit, "clock", lambda: 1_800_000_000.0)
-    client = client_for("dl.sho")
-    post("dl.sho", title="Rohini snatching 0")
-    search(client, q="Rohini")  # warm the session and the caches
-    # The scope is measured (`Scope.size`); SQLite ranks in a query of its own (`_ranks`);
-    # PostgreSQL sets the search's work_mem in a transaction of its own (`session`) and reads the
-    # States of the searcher's agency and those below it (`Alert.objects.reach_of`).
-    from django.db import connection
+    with clock.frozen():
+        client = client_for("dl.sho")
+        post("dl.sho", title="Rohini snatching 0")
+        search(client, q="Rohini")  # warm the session and the caches
+        # The scope is measured (`Scope.size`); SQLite ranks in a query of its own (`_ranks`);
+        # PostgreSQL sets the search's work_mem in a transaction of its own (`session`) and reads
+        # the States of the searcher's agency and those below it (`Alert.objects.reach_of`).
+        from django.db import connection
 
-    with django_assert_max_num_queries(14 if connection.vendor == "sqlite" else 16) as short:
-        assert len(refs(search(client, q="Rohini"))) == 1
-    for n in range(1, 8):
-        post("dl.sho", title=f"Rohini snatching {n}")
-    with django_assert_max_num_queries(len(short.captured_queries)) as long:
-        assert len(refs(search(client, q="Rohini"))) == 8
-    assert len(long.captured_queries) == len(short.captured_queries)
+        with django_assert_max_num_queries(14 if connection.vendor == "sqlite" else 16) as short:
+            assert len(refs(search(client, q="Rohini"))) == 1
+        for n in range(1, 8):
+            post("dl.sho", title=f"Rohini snatching {n}")
+        with django_assert_max_num_queries(len(short.captured_queries)) as long:
+            assert len(refs(search(client, q="Rohini"))) == 8
+        assert len(long.captured_queries) == len(short.captured_queries)
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -409,3 +409,22 @@ def test_the_window_resets(user_named: Any) -> None:
         assert not second.allowed and second.retry_after == 50 and second.first_refusal
         assert not ratelimit.hit(user, "search", now=6011.0).first_refusal
         assert ratelimit.hit(user, "search", now=6060.0).allowed
+
+
+def test_the_window_follows_the_shared_clock(user_named: Any) -> None:
+    from datetime import UTC, datetime
+
+    from crimac import clock
+    from crimac.search import ratelimit
+
+    user = user_named("dl.sho")
+    with (
+        override_settings(SEARCH_RATE_LIMIT=(1, 60)),
+        clock.frozen(datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC)) as at,
+    ):
+        assert ratelimit.hit(user, "search").allowed
+        at.advance(50)
+        refused = ratelimit.hit(user, "search")
+        assert not refused.allowed and refused.retry_after == 5
+        at.advance(5)
+        assert ratelimit.hit(user, "search").allowed

@@ -10,13 +10,14 @@ from django.db import transaction
 from django.http import Http404
 from ninja.errors import HttpError
 
+from crimac import clock
 from crimac.alerts.actions import may_change
 from crimac.alerts.choices import ack_deadline
 from crimac.alerts.models import Alert
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
 from crimac.directory.permissions import Perm, has_perm
-from crimac.dissemination import clock, feed
+from crimac.dissemination import feed
 from crimac.dissemination.choices import HIT_OUTCOMES, Confirmation, ResponseOutcome
 from crimac.dissemination.models import Delivery, DeliveryRead, Response
 

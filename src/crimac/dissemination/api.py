@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
+from crimac import clock
 from crimac.alerts.actions import may_change
 from crimac.alerts.api import get_visible
 from crimac.alerts.choices import CATEGORY_BY_VALUE, Priority, Status
@@ -21,7 +22,7 @@ from crimac.api.pagination import BadCursor, check_limit, decode_cursor, encode_
 from crimac.api.problems import invalid
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
-from crimac.dissemination import actions, clock
+from crimac.dissemination import actions
 from crimac.dissemination.choices import ResponseOutcome
 from crimac.dissemination.models import Delivery, DeliveryRead, Escalation, Response
 from crimac.dissemination.subscriptions import muted_for_user_q

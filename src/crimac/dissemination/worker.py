@@ -117,7 +117,7 @@ def run_periodic(now: datetime, last_run: dict[str, float]) -> None:
 
 def _now() -> datetime:
     """Dissemination's clock, which tests may stop."""
-    from crimac.dissemination.clock import now
+    from crimac.clock import now
 
     return now()
 

@@ -7,16 +7,15 @@ Settings (with defaults): `SEARCH_RATE_LIMIT = (60, 60)` full-text, vehicle and 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
+from crimac import clock
+
 DEFAULTS = {"search": (60, 60), "persons": (20, 60)}
-# Where `hit` reads the time (tests hold it still: a new window costs one more query).
-clock = time.time
 SETTINGS = {"search": "SEARCH_RATE_LIMIT", "persons": "SEARCH_PERSON_RATE_LIMIT"}
 
 
@@ -43,7 +42,7 @@ def limits(bucket: str) -> tuple[int, int]:
 def hit(user: Any, bucket: str, *, now: float | None = None) -> Verdict:
     """Count one search by `user` in `bucket` and say whether it is within the limit."""
     limit, seconds = limits(bucket)
-    now = clock() if now is None else now
+    now = clock.now().timestamp() if now is None else now
     window = int(now // seconds) * seconds
     # One statement counts the hit (no transaction needed); the clean-up beside it may run alone.
     with connection.cursor() as cursor:

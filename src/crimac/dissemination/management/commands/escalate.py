@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from crimac.dissemination import clock, escalation
+from crimac import clock
+from crimac.dissemination import escalation
 
 
 class Command(BaseCommand):

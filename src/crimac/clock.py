@@ -1,7 +1,7 @@
-"""The time dissemination's deadlines are measured by.
+"""The time that deadlines and windows are measured by, in every app.
 
-Escalation, hit-confirmation reminders and read marks call `now()` rather than
-`timezone.now()`, so tests can stop the clock at an exact instant and move it by an exact
+Escalation, hit-confirmation reminders, read marks and the search rate limit call `now()` rather
+than `timezone.now()`, so tests can stop the clock at an exact instant and move it by an exact
 amount ("not escalated one second before the deadline, escalated at it") without sleeping and
 without a time-faking library. Production never freezes it, and the worker passes its own `now`
 to `escalation.run_due` / `remind_due` explicitly.
