@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from crimac.audit.actions import record
 from crimac.audit.models import Outcome
+from crimac.directory import hooks
 from crimac.directory.lgd import unique_slug
 from crimac.directory.models import Agency, ApiKey, District, State, User
 from crimac.directory.permissions import Perm, may_act_on, may_grant_role
-from crimac.directory.signals import agency_state_changed
 from crimac.directory.validation import check_agency, check_user
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def save_agency(agency: Agency, *, actor: Any, request: HttpRequest | None = Non
     with transaction.atomic():
         do_save_agency(agency)
         if before is not None and before.state_id != agency.state_id:
-            agency_state_changed.send(sender=Agency, agency=agency)
+            hooks.state_changed(agency)
         changes = _changes(before, agency, AUDITED_AGENCY_FIELDS)
         record(action, actor=actor, obj=agency, request=request, via=via, detail={"changes": changes})
     return agency

@@ -203,8 +203,8 @@ def refresh_reach(alert_ids: Iterable[int]) -> int:
     return written
 
 
-def on_agency_state_changed(sender: Any, agency: Any, **kwargs: Any) -> None:
-    """Directory signal: the agency is now in another State (see `refresh_reach`)."""
+def on_agency_state_changed(agency: Any) -> None:
+    """Directory hook: the agency is now in another State (see `refresh_reach`)."""
     refresh_reach(_alert_model().objects.reaching(agency).order_by().values_list("pk", flat=True))
 
 
@@ -256,9 +256,9 @@ def refresh_drafts(user: Any) -> int:
 
 def connect() -> None:
     from crimac.alerts import hooks
-    from crimac.directory.signals import agency_state_changed
+    from crimac.directory import hooks as directory_hooks
 
     for event in hooks.EVENTS:
         hooks.subscribe(event, on_alert_event, in_transaction=True)
     hooks.on_readers_added(refresh_reach)
-    agency_state_changed.connect(on_agency_state_changed, dispatch_uid="crimac.search.reach")
+    directory_hooks.on_state_changed(on_agency_state_changed)
