@@ -149,6 +149,16 @@ def test_the_bound_of_a_searcher() -> None:
     assert Alert.objects.reach_of(make_user("v.nia", "NIA", "officer")) == {NO_STATE}
 
 
+def test_a_recipient_made_inactive_since_still_counts() -> None:
+    alert = post("dl.sho", {"agencies": ["AS-KAMRUPMETRO-PS-001"]}, "Tea garden workers missing")
+    station = Agency.objects.get(code="AS-KAMRUPMETRO-PS-001")
+    station.active = False
+    save_agency(station, actor=None)
+    AlertDocument.objects.filter(alert=alert).update(reach=None)
+    refresh_reach([alert.pk])  # the directory index holds active agencies only: this one is read
+    assert kept(alert) == {f"zzr{state('DL')}", f"zzr{state('AS')}"}
+
+
 # --- readers the audience does not name -----------------------------------------------------------
 
 

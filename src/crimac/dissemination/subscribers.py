@@ -16,6 +16,7 @@ from django.utils import timezone
 from crimac.alerts import hooks
 from crimac.alerts.choices import Priority, ack_deadline
 from crimac.alerts.models import Alert, AudienceEntry
+from crimac.directory.models import Agency
 from crimac.dissemination import feed, outbox
 from crimac.dissemination.models import Delivery
 from crimac.dissemination.resolution import directory_index, recipients_for
@@ -122,14 +123,25 @@ def alerts_delivered_to(agency: Any) -> Any:
     return Delivery.objects.filter(agency=agency).values("alert_id")
 
 
-def delivered_states(alert_ids: list[int]) -> Any:
-    """(alert id, State id) of the agencies these alerts were delivered to, each pair once."""
-    return (
-        Delivery.objects.filter(alert_id__in=alert_ids)
-        .order_by()
-        .values_list("alert_id", "agency__state_id")
-        .distinct()
-    )
+def delivered_states(alert_ids: list[int]) -> set[tuple[int, int | None]]:
+    """(alert id, State id) of the agencies these alerts were delivered to, each pair once. The
+    States come from the directory index that publishing has just used (a join to the agencies
+    cost a national alert about 30 ms, most of it hashing 18,834 agencies); an agency the index
+    does not hold (made inactive since) is read."""
+    index = directory_index()
+    pairs: set[tuple[int, int | None]] = set()
+    unplaced: dict[int, set[int]] = defaultdict(set)
+    for alert_id, agency_id in (
+        Delivery.objects.filter(alert_id__in=alert_ids).order_by().values_list("alert_id", "agency_id")
+    ):
+        if agency_id in index.state_of:
+            pairs.add((alert_id, index.state_of[agency_id]))
+        else:
+            unplaced[agency_id].add(alert_id)
+    if unplaced:
+        for agency_id, state_id in Agency.objects.filter(pk__in=unplaced).values_list("pk", "state_id"):
+            pairs.update((alert_id, state_id) for alert_id in unplaced[agency_id])
+    return pairs
 
 
 def connect() -> None:
