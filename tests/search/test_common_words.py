@@ -162,6 +162,8 @@ def test_the_count_is_the_same_however_it_reads(
 
     monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
     monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope: share)
+    # The count decides on the share of its candidates, narrowed by the searcher's reach.
+    monkeypatch.setattr(postgres.PostgresBackend, "matching_share", lambda self, query, scope: share)
     for n in range(3):
         post("dl.sho", title=f"Tractor {n} stolen", category="stolen_vehicle")
     post("dl.sho", title="Tractor burnt", category="general_advisory")

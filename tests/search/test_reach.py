@@ -283,3 +283,30 @@ def test_the_migration_fills_the_reach_as_publishing_writes_it(escalation_hooks:
     assert written[alerts[0].pk] == set(
         reach_words(Alert.objects.reach([alerts[0].pk])[alerts[0].pk]).split()
     )
+
+
+@ON_POSTGRES
+def test_postgres_decides_how_to_count_on_the_share_of_the_narrowed_candidates() -> None:
+    """A word in a sixth of the documents is in a thirtieth of those reaching one State: the count
+    reads the GIN index for it, not every row (`SCAN_SHARE`); so the planner is asked about the
+    narrowed candidates."""
+    from crimac.search.backends import backend
+    from crimac.search.service import scope_of
+
+    post("hr.sho", {"agencies": ["DL-NEWDELHI-PS-001"]}, "Stolen tractor from Sohna")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_alertdocument")  # the planner has statistics to share
+    explained: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("EXPLAIN"):
+            explained.append(sql)
+        return execute(sql, params, many, context)
+
+    query = parse_query("tractor")
+    with connection.execute_wrapper(watch):
+        backend().matching_share(query, scope_of(user("dl.sho")))
+        backend().matching_share(query, scope_of(user("analyst")))
+    assert len(explained) == 2
+    assert "to_tsquery('simple'" in explained[0]  # the station officer's: narrowed
+    assert "to_tsquery('simple'" not in explained[1]  # the national analyst has no reach
