@@ -12,13 +12,11 @@ that rule wherever visibility is tested (`tests/alerts/test_visibility.py`,
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from crimac.alerts import hooks
 from crimac.alerts.actions import create_alert, revise_alert
 from crimac.alerts.models import Alert
 from crimac.alerts.models.alerts import NO_STATE
@@ -48,19 +46,6 @@ def large_scopes(monkeypatch: pytest.MonkeyPatch) -> None:
     # through the index, where the reach narrows.
     monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
     monkeypatch.setattr(sqlite.SqliteBackend, "small", 0)
-
-
-@pytest.fixture
-def escalation_hooks() -> Iterator[None]:
-    added = [
-        (name, fn)
-        for name, fn in (("revised", escalation.on_revised), ("cancelled", escalation.on_closed))
-        if fn not in hooks._in_transaction[name]
-    ]
-    escalation.connect()
-    yield
-    for name, fn in added:
-        hooks.unsubscribe(name, fn)  # type: ignore[arg-type]
 
 
 def user(username: str) -> User:
@@ -190,7 +175,7 @@ def test_a_subscription_in_another_state_is_found(django_capture_on_commit_callb
     assert found(user("hr.sho"), "Chandni Chowk") == set()  # visible_to still decides
 
 
-def test_an_escalation_to_a_control_room_of_another_state_is_found(escalation_hooks: None) -> None:
+def test_an_escalation_to_a_control_room_of_another_state_is_found() -> None:
     # RPF's post in Delhi climbs to the control room RPF keeps in Haryana (RPF has no State).
     unit("RPF-DL-NDLS", "railway_police", "RPF", "DL")
     unit("RPF-HR-CR", "state_control_room", "RPF", "HR")
@@ -264,7 +249,7 @@ def test_sqlite_does_not_narrow(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- the migration --------------------------------------------------------------------------------
 
 
-def test_the_migration_fills_the_reach_as_publishing_writes_it(escalation_hooks: None) -> None:
+def test_the_migration_fills_the_reach_as_publishing_writes_it() -> None:
     alerts = [
         post("hr.sho", {"agencies": ["DL-NEWDELHI-PS-002", "JH-HQ"]}, "Rajdhani Express theft"),
         post("dl.sho", {"national": True}, "Counterfeit notes racket"),
