@@ -116,7 +116,7 @@ def run_periodic(now: datetime, last_run: dict[str, float]) -> None:
 
 
 def _now() -> datetime:
-    """Dissemination's clock, which tests may stop."""
+    """The shared clock (`crimac.clock`), which tests may stop."""
     from crimac.clock import now
 
     return now()
