@@ -134,7 +134,7 @@ def test_newest_first_whatever_the_probe(
 ) -> None:
     """The statistics only choose where the page is looked for first: with the probe skipped (a
     word they call rare) or taken, the newest page is the same."""
-    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope: share)
+    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope, **how: share)
     for n in range(5):
         post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
     queries: list[str] = []
@@ -161,9 +161,8 @@ def test_the_count_is_the_same_however_it_reads(
     from types import SimpleNamespace
 
     monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
-    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope: share)
-    # The count decides on the share of its candidates, narrowed by the searcher's reach.
-    monkeypatch.setattr(postgres.PostgresBackend, "matching_share", lambda self, query, scope: share)
+    # Also the share of the count's candidates, narrowed by the searcher's reach.
+    monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope, **how: share)
     for n in range(3):
         post("dl.sho", title=f"Tractor {n} stolen", category="stolen_vehicle")
     post("dl.sho", title="Tractor burnt", category="general_advisory")

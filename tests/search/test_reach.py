@@ -290,8 +290,8 @@ def test_postgres_decides_how_to_count_on_the_share_of_the_narrowed_candidates()
 
     query = parse_query("tractor")
     with connection.execute_wrapper(watch):
-        backend().matching_share(query, scope_of(user("dl.sho")))
-        backend().matching_share(query, scope_of(user("analyst")))
+        backend().share(query, scope_of(user("dl.sho")), narrowed=True)
+        backend().share(query, scope_of(user("analyst")), narrowed=True)
     assert len(explained) == 2
     assert "to_tsquery('simple'" in explained[0]  # the station officer's: narrowed
     assert "to_tsquery('simple'" not in explained[1]  # the national analyst has no reach

@@ -116,14 +116,6 @@ def reach_words(states: Iterable[int]) -> str:
     return " ".join(f"{REACH_PREFIX}{int(state)}" for state in sorted(states))
 
 
-def _reaches(document: Any, ids: list[int], apps: Any) -> dict[int, frozenset[int]] | None:
-    """The reach of these alerts, or None where documents do not keep it (a migration's model of
-    an earlier time) or the audience rule cannot say: their documents are then matches for all."""
-    if apps is not None or not any(f.name == "reach" for f in document._meta.concrete_fields):
-        return None
-    return _alert_model().objects.reach(ids)
-
-
 def _alerts(apps: Any = None) -> Any:
     alert_model = apps.get_model("alerts", "Alert") if apps else _alert_model()
     return alert_model.objects.select_related("state", "district", "station").prefetch_related(
@@ -166,7 +158,9 @@ def index_alerts(
         chunk = ids[start : start + BATCH]
         unread = [pk for pk in chunk if pk not in held]
         read = list(_alerts(apps).filter(pk__in=unread)) if unread else []
-        reaches = _reaches(document, chunk, apps)
+        # A migration's model of an earlier time keeps no reach; nor does a document whose reach
+        # the audience rule cannot say (None): those documents are matches for every search.
+        reaches = None if apps is not None else _alert_model().objects.reach(chunk)
         for alert in [held[pk] for pk in chunk if pk in held] + read:
             doc = document(
                 alert_id=alert.pk,
@@ -194,7 +188,7 @@ def refresh_reach(alert_ids: Iterable[int]) -> int:
     document = _document_model()
     written = 0
     for start in range(0, len(ids), BATCH):
-        reaches = _reaches(document, ids[start : start + BATCH], None)
+        reaches = _alert_model().objects.reach(ids[start : start + BATCH])
         if not reaches:
             continue
         written += document.objects.bulk_update(

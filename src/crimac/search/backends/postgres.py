@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crimac.search.backends.base import Hit, Scope
-from crimac.search.indexing import REACH_PREFIX
+from crimac.search.indexing import REACH_PREFIX, reach_words
 from crimac.search.models import AlertDocument
 from crimac.search.text import MARK_END, MARK_START, Query, tokens
 
@@ -132,7 +132,7 @@ def _matching(query: Query, scope: Scope) -> tuple[str, list[str]]:
     tsquery, params = _tsquery(query)
     if scope.reach is None:
         return tsquery, params
-    words = " | ".join([REACH_UNKNOWN, *(f"{REACH_PREFIX}{int(s)}" for s in sorted(scope.reach))])
+    words = " | ".join([REACH_UNKNOWN, *reach_words(scope.reach).split()])
     return f"({tsquery} && to_tsquery('{REACH_CONFIG}', %s))", [*params, words]
 
 
@@ -193,7 +193,7 @@ class PostgresBackend:
         # match (700,000 for 'check': 100 ms at a million alerts).
         # The share of the candidates, narrowed by the reach: a word in a sixth of the documents is
         # in a thirtieth of those that reach a station's State, which the GIN index lists quickly.
-        share = self.matching_share(query, scope)
+        share = self.share(query, scope, narrowed=True)
         common = share is not None and share >= (SCAN_SHARE_FILTERED if narrow else SCAN_SHARE)
         match = f"ts_match_vq(document, {tsquery})" if common else f"document @@ {tsquery}"
         inner = (
@@ -253,24 +253,17 @@ class PostgresBackend:
                     return hits
         return self._fetch(*self.fenced_sql(query, scope, newest=newest, limit=limit, offset=offset))
 
-    def share(self, query: Query, scope: Scope) -> float | None:
+    def share(self, query: Query, scope: Scope, *, narrowed: bool = False) -> float | None:
         """The share of documents the planner expects the words to match, from the column's
         statistics (an EXPLAIN: no row is read); None before any ANALYZE. The filters are left
         out: it stands for the share of the scope's (or of its newest alerts') documents that
-        match. It chooses where to look first, never what is found. Once a search (`Scope.memo`)."""
-        key = ("share", query)
+        match. It chooses where to look first, never what is found. Once a search (`Scope.memo`).
+        `narrowed`: the share of the count's candidates, the words ANDed with the scope's reach
+        (`_matching`); the same as the words' own share for a scope without one."""
+        narrowed = narrowed and scope.reach is not None
+        key = ("share", query, narrowed)
         if key not in scope.memo:
-            scope.memo[key] = self._share(query)
-        found: float | None = scope.memo[key]
-        return found
-
-    def matching_share(self, query: Query, scope: Scope) -> float | None:
-        """The same for the candidates of the count (`_matching`: narrowed by the scope's reach)."""
-        if scope.reach is None:
-            return self.share(query, scope)
-        key = ("matching share", query)
-        if key not in scope.memo:
-            scope.memo[key] = self._share(query, scope)
+            scope.memo[key] = self._share(query, scope if narrowed else None)
         found: float | None = scope.memo[key]
         return found
 
