@@ -5,10 +5,12 @@ index), and a ranked search of a common word ranks the newest matches. Both data
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from crimac.search import service
 from crimac.search.backends import postgres, sqlite
@@ -72,6 +74,50 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     # The newest PROBE (4) alerts hold 4 matches: the one with the word in its title ranks first.
     assert _titles(page)[0] == "Tractor stolen"
     assert "Tractor tractor tractor" not in _titles(page)
+
+
+def test_a_stations_common_word_from_its_newest_matches_period_by_period(
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station officer's search has a reach (on PostgreSQL): the page of a common word is made
+    from its newest visible matches, read from the index a period at a time (the last week, month,
+    ..., all) until there are enough. The pages are those of every match read at once, and an
+    alert in the station's State that it may not read is never one of them."""
+    now = timezone.now()
+
+    def ago(days: int) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
+    # The best match, but old: past every period but "all".
+    post("dl.sho", title="Tractor tractor tractor", narrative="Tractor, tractor.", reported_at=ago(500))
+    for n, days in enumerate([60, 20, 3, 2, 1]):
+        post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken.", reported_at=ago(days))
+    # The newest match: in Delhi, so in the station's reach, but sent to dl.sho2's station only.
+    hidden = user_named("dl.sho2").agency.code
+    post("dl.sho2", title="Tractor hidden", narrative="A tractor.", audience={"agencies": [hidden]})
+    sho = user_named("dl.sho")
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    tractor = parse_query("tractor")
+    with connection.execute_wrapper(watch):
+        first = search_alerts(sho, tractor, newest=True, limit=3)
+    assert (first.count, first.capped) == (3, True)
+    assert _titles(first) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
+    periods = sum("ordered AS MATERIALIZED" in q for q in queries)
+    assert periods == (1 if connection.vendor == "postgresql" else 0)  # the last week held the page
+    second = search_alerts(sho, tractor, newest=True, limit=3, offset=3)
+    assert _titles(second) == ["Tractor 1 stolen", "Tractor 0 stolen", "Tractor tractor tractor"]
+    assert "Tractor hidden" in _titles(search_alerts(user_named("dl.sho2"), tractor, newest=True, limit=3))
+    if connection.vendor != "postgresql":  # SQLite ranks its newest PROBE alerts' matches
+        return
+    # Ranked: the best of the newest max(PROBE_MATCHES, 5 pages) visible matches.
+    monkeypatch.setattr(postgres, "PROBE_MATCHES", 1)
+    assert _titles(search_alerts(sho, tractor, limit=1)) == ["Tractor 4 stolen"]  # of the newest 5
+    assert _titles(search_alerts(sho, tractor, limit=2)) == ["Tractor tractor tractor", "Tractor 4 stolen"]
 
 
 def test_the_api_says_when_the_count_stopped(post: Any, client_for: Any, small_thresholds: None) -> None:

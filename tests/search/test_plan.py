@@ -11,6 +11,7 @@ same SQL without the fence does walk the date index.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -146,6 +147,26 @@ def _full_text_scan(node: dict[str, Any]) -> bool:
     if node.get("Index Name") == GIN:
         return True
     return node.get("Relation Name") == "search_alertdocument" and "@@" in str(node.get("Filter", ""))
+
+
+def test_a_stations_newest_matches_read_the_full_text_matches(loaded: tuple[Scope, Any]) -> None:
+    """The page of a common word for a scope with a reach (a station's: `newest_matches_sql`) reads
+    the GIN index's matches of the words and the reach, narrowed by the filters, inside the fence;
+    nothing walks a date index hoping to meet the matches early."""
+    from crimac.directory.models import State
+
+    scope, query = loaded
+    reach = frozenset({int(State.objects.get(code="DL").pk)})
+    sql, args = PostgresBackend().newest_matches_sql(query, replace(scope, reach=reach), 20, since=None)
+    nodes = _nodes(_plan(sql, args))
+    fence = [n for n in nodes if n.get("Subplan Name") == "CTE matched"]
+    assert fence, "the full-text matches must be a materialized CTE (the fence)"
+    inside = _nodes(fence[0])
+    assert any(_full_text_scan(n) for n in inside), "the fence must read the documents by their tsvector"
+    assert not _walks_date_index(nodes), "the alerts must not be walked in date order"
+    conditions = " ".join(str(n.get(k, "")) for n in inside for k in ("Index Cond", "Recheck Cond", "Filter"))
+    assert "state_id" in conditions and "category" in conditions, conditions
+    assert not any(n.get("Index Name") == "search_doc_reported" for n in nodes), "nor the documents"
 
 
 def test_without_the_fence_the_planner_would_walk_the_date_index(loaded: tuple[Scope, Any]) -> None:
