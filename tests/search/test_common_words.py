@@ -76,13 +76,17 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     assert "Tractor tractor tractor" not in _titles(page)
 
 
+@pytest.mark.parametrize("daily", ["estimated", "unknown"])
 def test_a_stations_common_word_from_its_newest_matches_period_by_period(
-    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, daily: str
 ) -> None:
     """A station officer's search has a reach (on PostgreSQL): the page of a common word is made
     from its newest visible matches, read from the index a period at a time (the last week, month,
-    ..., all) until there are enough. The pages are those of every match read at once, and an
-    alert in the station's State that it may not read is never one of them."""
+    ..., all) until there are enough. The pages are the same whichever period it starts from (the
+    count's matches a day, or the last week when that is unknown), and an alert in the station's
+    State that it may not read is never one of them."""
+    if daily == "unknown":
+        monkeypatch.setattr(postgres, "daily_rate", lambda times: None)
     now = timezone.now()
 
     def ago(days: int) -> str:
@@ -108,8 +112,12 @@ def test_a_stations_common_word_from_its_newest_matches_period_by_period(
     assert (first.count, first.capped) == (3, True)
     assert _titles(first) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
     periods = sum("ordered AS MATERIALIZED" in q for q in queries)
-    assert periods == (1 if connection.vendor == "postgresql" else 0)  # the last week held the page
-    second = search_alerts(sho, tractor, newest=True, limit=3, offset=3)
+    assert (periods > 0) == (connection.vendor == "postgresql")
+    queries.clear()
+    with connection.execute_wrapper(watch):
+        second = search_alerts(sho, tractor, newest=True, limit=3, offset=3)
+    if connection.vendor == "postgresql" and daily == "unknown":  # a week, month, 120 and 400 days, all
+        assert sum("ordered AS MATERIALIZED" in q for q in queries) == 5
     assert _titles(second) == ["Tractor 1 stolen", "Tractor 0 stolen", "Tractor tractor tractor"]
     assert "Tractor hidden" in _titles(search_alerts(user_named("dl.sho2"), tractor, newest=True, limit=3))
     if connection.vendor != "postgresql":  # SQLite ranks its newest PROBE alerts' matches
@@ -118,6 +126,22 @@ def test_a_stations_common_word_from_its_newest_matches_period_by_period(
     monkeypatch.setattr(postgres, "PROBE_MATCHES", 1)
     assert _titles(search_alerts(sho, tractor, limit=1)) == ["Tractor 4 stolen"]  # of the newest 5
     assert _titles(search_alerts(sho, tractor, limit=2)) == ["Tractor tractor tractor", "Tractor 4 stolen"]
+
+
+def test_the_first_period_read_is_chosen_from_the_matches_a_day() -> None:
+    """The count's matches (read in table order, about the order of publication) say how many
+    matches a day there are; the page of the newest `want` starts at the first period that should
+    hold twice as many, and goes on to the longer ones (None: all time)."""
+    now = timezone.now()
+    assert postgres.daily_rate([now - timedelta(days=d) for d in range(0, 100, 10)]) == pytest.approx(10 / 90)
+    assert postgres.daily_rate([now, None]) is None  # one time says nothing
+    assert postgres.daily_rate([now, now]) is None
+    every = [*postgres.WINDOWS, None]
+    assert postgres.periods(None, 20) == every
+    assert postgres.periods(100.0, 20) == every  # 700 in the last week
+    assert postgres.periods(2.0, 20) == every[1:]  # 14 in a week, 60 in a month
+    assert postgres.periods(2.0, 100) == every[2:]
+    assert postgres.periods(0.01, 20) == [None]
 
 
 def test_the_api_says_when_the_count_stopped(post: Any, client_for: Any, small_thresholds: None) -> None:
