@@ -251,7 +251,9 @@ class PostgresBackend:
         hoping to meet the rare matches early (for a rare word and a State filter that walk reads
         every alert of the State: seconds at a million). A small scope is read whole, alert by
         alert, instead. When the count read every visible match (no more than it counts to), the
-        page is made from those."""
+        page is made from those. A scope with a reach (a station's, which sees a few of its
+        State's alerts) does not walk its newest alerts: a common word's page is made from its
+        newest visible matches, read a period at a time from the GIN index (`_newest_matches`)."""
         if scope.small:  # the whole scope, alert by alert
             return self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1) or []
         visible = scope.memo.get(("visible", query))
