@@ -62,18 +62,39 @@ def test_newest_first_from_the_probe_and_past_it(post: Any, user_named: Any, sma
     assert _titles(second) == ["Tractor 1 stolen", "Tractor 0 stolen"]
 
 
+@pytest.mark.parametrize("probe", [6, 4], ids=["the probe holds them", "past the probe"])
 def test_ranked_search_of_a_common_word_ranks_the_newest(
-    post: Any, user_named: Any, small_thresholds: None
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, probe: int
 ) -> None:
+    """The best of the newest max(PROBE_MATCHES, 5 pages) matches (PostgreSQL; SQLite ranks the
+    matches of its newest PROBE alerts): from the newest alerts when they hold that many, else
+    read from the index. The same page either way."""
+    monkeypatch.setattr(postgres, "PROBE_MATCHES", 1)  # with a page of 1: the newest 5 matches
+    monkeypatch.setattr(postgres, "PROBE", probe)
+    monkeypatch.setattr(sqlite, "PROBE", probe)
     post("dl.sho", title="Tractor tractor tractor", narrative="Tractor, tractor.")  # best, but old
     for n in range(5):
         post("dl.sho", title=f"Stolen vehicle {n}", narrative="A tractor was taken from the field.")
     post("dl.sho", title="Tractor stolen", narrative="A tractor was taken.")
-    page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=2)
+    queries: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=1)
     assert page.capped
-    # The newest PROBE (4) alerts hold 4 matches: the one with the word in its title ranks first.
-    assert _titles(page)[0] == "Tractor stolen"
-    assert "Tractor tractor tractor" not in _titles(page)
+    # The one with the word in its title ranks first; the best of all is not among the newest.
+    assert _titles(page) == ["Tractor stolen"]
+    if connection.vendor != "postgresql":
+        return
+    assert any("ordered AS MATERIALIZED" in q for q in queries) == (probe == 4)
+    # Past the newest matches looked at, the best of all of them.
+    monkeypatch.setattr(postgres, "PROBE_MATCHES", 7)
+    assert _titles(search_alerts(user_named("analyst"), parse_query("tractor"), limit=1)) == [
+        "Tractor tractor tractor"
+    ]
 
 
 @pytest.mark.parametrize("daily", ["estimated", "unknown"])

@@ -186,10 +186,11 @@ def test_newest_first_through_the_periods_is_the_newest_page(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the periods are PostgreSQL's backend")
-def test_a_common_word_ranked_comes_from_the_newest_period_that_holds_the_page(
+def test_a_common_word_ranked_comes_from_its_newest_matches_in_the_period_they_call_for(
     spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service, "COUNT_CAP", 10)
+    monkeypatch.setattr(postgres, "PROBE_MATCHES", 1)  # 2 after 1: the best of the newest 5 x 3
     queries: list[str] = []
 
     def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -197,13 +198,14 @@ def test_a_common_word_ranked_comes_from_the_newest_period_that_holds_the_page(
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(watch):
-        page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=5)
+        page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=2, offset=1)
     assert page.capped
-    # The last 7 days hold one tractor, the last 30 three, the last 120 eleven: the best five of
-    # those (equal ranks: newest first), not a ranking of all fifty.
-    assert [r.alert.title for r in page.results] == [f"Tractor {n} stolen" for n in range(5)]
-    windowed = [q for q in queries if "reported_at >=" in q and "MATERIALIZED" in q]
-    assert len(windowed) == 3, "the last week, month and 120 days were looked at, in that order"
+    # Equal ranks: newest first, of the newest fifteen (not a ranking of all forty).
+    assert [r.alert.title for r in page.results] == ["Tractor 1 stolen", "Tractor 2 stolen"]
+    # The count's eleven matches span 110 days: 0.1 a day, so 30 (twice 15) call for 400 days,
+    # which hold them; the week, the month and 120 days are not read.
+    windowed = [q for q in queries if "reported_at >=" in q and "ordered AS MATERIALIZED" in q]
+    assert len(windowed) == 1
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend keeps the count's ids")

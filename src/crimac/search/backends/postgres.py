@@ -241,46 +241,38 @@ class PostgresBackend:
     def page(
         self, query: Query, scope: Scope, *, newest: bool, limit: int, offset: int, common: bool = False
     ) -> list[Hit]:
-        """Newest first: the newest `PROBE` alerts of the scope are checked first (a bounded walk of
-        the date order); if they hold the page, that is the answer. So are they for a ranked search
-        of a `common` query (more visible matches than the count goes to): ranking every match of
-        a word half the alerts carry costs seconds, so the best of the newest matches are shown.
-        If they do not, the matches of the last 7, 30, 120, 400 days are tried in turn (the GIN
-        index ANDed with the documents' reported time), then all of them. The matches come from
-        the GIN index in a MATERIALIZED CTE: the planner cannot then walk the alerts' date index
-        hoping to meet the rare matches early (for a rare word and a State filter that walk reads
-        every alert of the State: seconds at a million). A small scope is read whole, alert by
-        alert, instead. When the count read every visible match (no more than it counts to), the
-        page is made from those. A scope with a reach (a station's, which sees a few of its
-        State's alerts) does not walk its newest alerts: a common word's page is made from its
-        newest visible matches, read a period at a time from the GIN index (`_newest_matches`)."""
+        """When the count read every visible match (no more than it counts to), the page is made
+        from those. A small scope is read whole, alert by alert.
+
+        A `common` query (more visible matches than the count goes to) is paged from its newest
+        `want` visible matches: newest first, the page's own; ranked, the best of the newest
+        max(PROBE_MATCHES, 5 pages), since ranking every match of a word half the alerts carry
+        costs seconds. They come from the newest alerts of the scope (`_probe`, a bounded walk of
+        the date order) when the scope has no reach and they are likely to hold them; else, and
+        always for a scope with a reach (a station's, which sees a few of its State's alerts, so
+        that walk would check every other one), from the GIN index a period at a time, the last
+        week, month, ... then all (`_newest_matches`).
+
+        Otherwise, all the matches from the GIN index in a MATERIALIZED CTE (`fenced_sql`): the
+        planner cannot then walk the alerts' date index hoping to meet rare matches early (for a
+        rare word and a State filter that walk reads every alert of the State: seconds at a
+        million)."""
         if scope.small:  # the whole scope, alert by alert
-            return self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1) or []
+            hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=SMALL + 1)
+            return hits or []
         visible = scope.memo.get(("visible", query))
         if visible is not None:  # the count read every visible match: rank those
             return self._among(query, scope, visible, newest=newest, limit=limit, offset=offset)
-        if common and scope.reach is not None:  # a station's view of a common word: by period
+        if common:
             want = offset + limit if newest else max(PROBE_MATCHES, 5 * (offset + limit))
+            n = 0 if scope.reach is not None else probe_size(self.share(query, scope), offset + limit)
+            if n:  # else the newest alerts are unlikely to hold them
+                ranked = not newest
+                probed = self._probe(query, scope, ranked=ranked, limit=limit, offset=offset, n=n, want=want)
+                if probed is not None:
+                    return probed
             ids = self._newest_matches(query, scope, want)
             return self._among(query, scope, ids, newest=newest, limit=limit, offset=offset)
-        # Not common, and narrowed in the index by the filters: the matches are few, read them.
-        if common or (newest and not scope.copied):
-            n = probe_size(self.share(query, scope), offset + limit)
-            hits = None
-            if n:
-                hits = self._probe(query, scope, ranked=not newest, limit=limit, offset=offset, n=n)
-            if hits is not None:
-                return hits
-            # The matches of the last week, month, ... (the documents' reported time ANDed with the
-            # GIN index): newest first, the first period that holds the page holds the answer.
-            now = timezone.now()
-            for window in WINDOWS:
-                sql, args = self.fenced_sql(
-                    query, scope, newest=newest, limit=limit, offset=offset, since=now - window
-                )
-                hits = self._fetch(sql, args)
-                if len(hits) == limit:
-                    return hits
         return self._fetch(*self.fenced_sql(query, scope, newest=newest, limit=limit, offset=offset))
 
     def share(self, query: Query, scope: Scope, *, narrowed: bool = False) -> float | None:
@@ -323,16 +315,12 @@ class PostgresBackend:
         newest: bool,
         limit: int,
         offset: int,
-        since: datetime | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
-        """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan);
-        `since`: of the documents reported since then only."""
+        """The page from the GIN index's matches, fenced (tests/search/test_plan.py pins the plan)."""
         tsquery, params = _tsquery(query)
         matching, matching_params = _matching(query, scope)
         scope_sql, scope_params = scope.in_sql()
         narrow, narrow_params = scope.document_where()
-        if since is not None:
-            narrow, narrow_params = f"{narrow} AND reported_at >= %s", (*narrow_params, since)
         order, rank, rank_params = _ranking(tsquery, params, newest)
         ranked_join = "" if newest else "JOIN search_alertdocument d ON d.alert_id = m.alert_id"
         sql = f"""
@@ -423,37 +411,44 @@ class PostgresBackend:
         return self._fetch(sql, args)
 
     def _probe(
-        self, query: Query, scope: Scope, *, ranked: bool, limit: int, offset: int, n: int = 0
+        self,
+        query: Query,
+        scope: Scope,
+        *,
+        ranked: bool,
+        limit: int,
+        offset: int,
+        n: int = 0,
+        want: int | None = None,
     ) -> list[Hit] | None:
-        """The page from the newest `n` (PROBE) alerts of the scope, or None if they do not hold it."""
+        """The page of the newest `want` matches (all, if None) among the newest `n` (PROBE) alerts
+        of the scope; None if these alerts hold fewer and are not every alert of the scope."""
         n = n or PROBE
         tsquery, params = _tsquery(query)
         recent_sql, recent_params = scope.newest_sql(n)
         order = "hits.reported_at DESC, hits.alert_id DESC"
         if ranked:
             order = f"hits.rank DESC, {order}"
-        inner_order = order.replace("hits.alert_id", "recent.id").replace(
-            "hits.reported_at", "recent.reported_at"
-        )
-        inner_order = inner_order.replace("hits.rank", "rank")
         sql = f"""
             WITH recent AS MATERIALIZED ({recent_sql}),
-            hits AS (
+            matched AS MATERIALIZED (
                 SELECT d.alert_id, {"ts_rank(d.document, " + tsquery + ")" if ranked else "0.0"} AS rank,
                     recent.reported_at
                 FROM recent JOIN search_alertdocument d ON d.alert_id = recent.id
                 WHERE d.document @@ {tsquery}
-                ORDER BY {inner_order} LIMIT %s OFFSET %s)
+                ORDER BY recent.reported_at DESC, recent.id DESC LIMIT %s),
+            hits AS (SELECT * FROM matched AS hits ORDER BY {order} LIMIT %s OFFSET %s)
             SELECT hits.alert_id, ts_rank(d.document, {tsquery}),
                 ts_headline('{CONFIG}', d.title, {tsquery}, %s),
                 ts_headline('{CONFIG}', {DOCUMENT_TEXT}, {tsquery}, %s),
-                (SELECT count(*) FROM recent)
+                (SELECT count(*) FROM recent), (SELECT count(*) FROM matched)
             FROM hits JOIN search_alertdocument d ON d.alert_id = hits.alert_id
             ORDER BY {order}"""
         args = (
             *recent_params,
             *(params if ranked else []),
             *params,
+            want,
             limit,
             offset,
             *params,
@@ -465,7 +460,8 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute(sql, args)
             rows = cursor.fetchall()
-        if len(rows) == limit or (rows and rows[0][4] < n):  # the page, or every alert of the scope
+        # Every alert of the scope was read, or the newest `want` matches were among them.
+        if rows and (rows[0][4] < n or (want is not None and rows[0][5] >= want)):
             return [Hit(int(r[0]), float(r[1]), r[2] or "", r[3] or "") for r in rows]
         return None
 
