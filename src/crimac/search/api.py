@@ -105,7 +105,10 @@ class SearchHit(Schema):
 
 class SearchPage(Schema):
     count: int = Field(description="matching alerts the caller may see, counted up to 1,000")
-    capped: bool = Field(description="true when there are more than `count` matches: refine the search")
+    capped: bool = Field(
+        description="true when there are more than `count` matches: refine the search (sorted by "
+        "rank, such a search ranks only the newest of them)"
+    )
     next: str | None
     results: list[SearchHit]
 
