@@ -89,7 +89,8 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     assert _titles(page) == ["Tractor stolen"]
     if connection.vendor != "postgresql":
         return
-    assert any("ordered AS MATERIALIZED" in q for q in queries) == (probe == 4)
+    past = any(f"{cte} AS MATERIALIZED" in q for q in queries for cte in ("latest", "ordered"))
+    assert past == (probe == 4)
     # Past the newest matches looked at, the best of all of them.
     monkeypatch.setattr(postgres, "PROBE_MATCHES", 7)
     assert _titles(search_alerts(user_named("analyst"), parse_query("tractor"), limit=1)) == [
@@ -97,17 +98,17 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     ]
 
 
-@pytest.mark.parametrize("daily", ["estimated", "unknown"])
-def test_a_stations_common_word_from_its_newest_matches_period_by_period(
-    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, daily: str
+@pytest.mark.parametrize("read", ["newest documents", "periods"])
+def test_a_stations_common_word_from_its_newest_matches(
+    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, read: str
 ) -> None:
     """A station officer's search has a reach (on PostgreSQL): the page of a common word is made
-    from its newest visible matches, read from the index a period at a time (the last week, month,
-    ..., all) until there are enough. The pages are the same whichever period it starts from (the
-    count's matches a day, or the last week when that is unknown), and an alert in the station's
+    from its newest visible matches, read from the newest documents when the word is in enough of
+    them (`density`), else from the index a period at a time (the last week, month, ..., all)
+    until there are enough. The pages are the same either way, and an alert in the station's
     State that it may not read is never one of them."""
-    if daily == "unknown":
-        monkeypatch.setattr(postgres, "daily_rate", lambda times: None)
+    density = 1.0 if read == "newest documents" else None
+    monkeypatch.setattr(postgres.PostgresBackend, "density", lambda self, query, scope: density)
     now = timezone.now()
 
     def ago(days: int) -> str:
@@ -132,13 +133,18 @@ def test_a_stations_common_word_from_its_newest_matches_period_by_period(
         first = search_alerts(sho, tractor, newest=True, limit=3)
     assert (first.count, first.capped) == (3, True)
     assert _titles(first) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
-    periods = sum("ordered AS MATERIALIZED" in q for q in queries)
-    assert (periods > 0) == (connection.vendor == "postgresql")
+    on_postgres = connection.vendor == "postgresql"
+
+    def reads(cte: str) -> int:
+        return sum(f"{cte} AS MATERIALIZED" in q for q in queries)
+
+    expected = {"newest documents": (1, 0), "periods": (0, 1)}[read] if on_postgres else (0, 0)
+    assert (reads("latest"), reads("ordered")) == expected  # the last week held the page
     queries.clear()
     with connection.execute_wrapper(watch):
         second = search_alerts(sho, tractor, newest=True, limit=3, offset=3)
-    if connection.vendor == "postgresql" and daily == "unknown":  # a week, month, 120 and 400 days, all
-        assert sum("ordered AS MATERIALIZED" in q for q in queries) == 5
+    if on_postgres and read == "periods":  # a week, month, 120 and 400 days, all
+        assert reads("ordered") == 5
     assert _titles(second) == ["Tractor 1 stolen", "Tractor 0 stolen", "Tractor tractor tractor"]
     assert "Tractor hidden" in _titles(search_alerts(user_named("dl.sho2"), tractor, newest=True, limit=3))
     if connection.vendor != "postgresql":  # SQLite ranks its newest PROBE alerts' matches
@@ -149,14 +155,9 @@ def test_a_stations_common_word_from_its_newest_matches_period_by_period(
     assert _titles(search_alerts(sho, tractor, limit=2)) == ["Tractor tractor tractor", "Tractor 4 stolen"]
 
 
-def test_the_first_period_read_is_chosen_from_the_matches_a_day() -> None:
-    """The count's matches (read in table order, about the order of publication) say how many
-    matches a day there are; the page of the newest `want` starts at the first period that should
-    hold twice as many, and goes on to the longer ones (None: all time)."""
-    now = timezone.now()
-    assert postgres.daily_rate([now - timedelta(days=d) for d in range(0, 100, 10)]) == pytest.approx(10 / 90)
-    assert postgres.daily_rate([now, None]) is None  # one time says nothing
-    assert postgres.daily_rate([now, now]) is None
+def test_the_first_period_read_is_chosen_from_the_candidates_a_day() -> None:
+    """The page of the newest `want` starts at the first period that should hold twice as many
+    candidates, and goes on to the longer ones (None: all time)."""
     every = [*postgres.WINDOWS, None]
     assert postgres.periods(None, 20) == every
     assert postgres.periods(100.0, 20) == every  # 700 in the last week
@@ -252,8 +253,10 @@ def test_the_count_is_the_same_however_it_reads(
     from types import SimpleNamespace
 
     monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
-    # Also the share of the count's candidates, narrowed by the searcher's reach.
+    # Also the share of the count's candidates, narrowed by the searcher's reach, and (without
+    # filters) the share found among the newest documents.
     monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope, **how: share)
+    monkeypatch.setattr(postgres.PostgresBackend, "density", lambda self, query, scope: share)
     for n in range(3):
         post("dl.sho", title=f"Tractor {n} stolen", category="stolen_vehicle")
     post("dl.sho", title="Tractor burnt", category="general_advisory")
@@ -276,5 +279,5 @@ def test_the_count_is_the_same_however_it_reads(
     assert page.count == (3 if filtered else 4)
     expected = [f"Tractor {n} stolen" for n in (2, 1, 0)]
     assert _titles(page) == (expected if filtered else ["Tractor burnt", *expected])
-    scanned = any("ts_match_vq" in q for q in queries)
+    scanned = any("SELECT alert_id FROM search_alertdocument WHERE ts_match_vq" in q for q in queries)
     assert scanned == (share >= (postgres.SCAN_SHARE_FILTERED if filtered else postgres.SCAN_SHARE))

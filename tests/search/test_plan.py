@@ -205,3 +205,16 @@ def test_a_words_share_comes_from_the_statistics(loaded: tuple[Scope, Any]) -> N
     unseen = backend.share(parse_query("zanzibar"), everything)
     assert rampur is not None and sitapur is not None and girl is not None and unseen is not None
     assert 0.05 < rampur < 0.2 and 0.7 < sitapur <= 1 and girl > 0.9 and unseen < 0.01
+
+
+def test_a_words_density_is_read_from_the_newest_documents(loaded: tuple[Scope, Any]) -> None:
+    """`density` (how the count and a station's page choose how to read) is the share of the newest
+    SAMPLE documents the words match, read, not estimated: the planner takes a word and a reach
+    for independent, and they are not (a State's name in the documents that reach that State)."""
+    from crimac.alerts.models import Alert
+
+    backend, everything = PostgresBackend(), Scope.of(Alert.objects.all())
+    # One document in ten says 'rampur' (every fifth of the other State's); all say 'sitapur' or it.
+    assert backend.density(parse_query("rampur"), everything) == pytest.approx(0.1, abs=0.01)
+    assert backend.density(parse_query("girl"), everything) == 1.0
+    assert backend.density(parse_query("zanzibar"), everything) == 0.0

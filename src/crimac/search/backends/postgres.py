@@ -86,6 +86,11 @@ SCAN_SHARE_FILTERED = 0.5
 # tsvector's test each), not through every match of the words in the GIN index.
 SMALL = 2000
 WORK_MEM = "64MB"
+# The newest documents read to know what share of the documents a search's words match (`density`).
+SAMPLE = 1000
+# A station's newest matches are looked for in the newest documents when that many should hold
+# twice the matches wanted (a word and reach in a fifth of the documents: 1,000 for the page).
+DOCUMENT_PROBE = 5000
 # Then the matches of these last periods, before all of them.
 WINDOWS = (timedelta(days=7), timedelta(days=30), timedelta(days=120), timedelta(days=400))
 _MARKS = f"StartSel={MARK_START}, StopSel={MARK_END}"
@@ -108,20 +113,9 @@ def probe_size(share: float | None, need: int) -> int:
     return max(need, min(PROBE, math.ceil(wanted / share)))
 
 
-def daily_rate(times: list[datetime | None]) -> float | None:
-    """Matches a day, from the reported times of some of them (the count's, read in table order:
-    about the order they were published); None when they say nothing (fewer than two, or none
-    apart). An estimate for choosing where to look, never for what is found."""
-    known = [t for t in times if t is not None]
-    if len(known) < 2:
-        return None
-    days = (max(known) - min(known)).total_seconds() / 86400
-    return len(known) / days if days > 0 else None
-
-
 def periods(daily: float | None, want: int) -> list[timedelta | None]:
     """The periods a page of the newest `want` matches reads in turn (None: all time), from the
-    first that should hold twice `want` at `daily` matches a day (all of `WINDOWS` when unknown)."""
+    first that should hold twice `want` at `daily` candidates a day (all of `WINDOWS` if unknown)."""
     windows: list[timedelta | None] = [*WINDOWS, None]
     if daily is None:
         return windows
@@ -213,12 +207,14 @@ class PostgresBackend:
         # matches come after a few thousand rows, where the GIN index would first list every
         # match (700,000 for 'check': 100 ms at a million alerts).
         # The share of the candidates, narrowed by the reach: a word in a sixth of the documents is
-        # in a thirtieth of those that reach a station's State, which the GIN index lists quickly.
-        share = self.share(query, scope, narrowed=True)
+        # in a thirtieth of those that reach a station's State, which the GIN index lists quickly
+        # ('found'); but 'delhi' is in most of those that reach Delhi. Without filters, the share
+        # among the newest documents (`density`); with them, the planner's.
+        share = self.density(query, scope) if not narrow else self.share(query, scope, narrowed=True)
         common = share is not None and share >= (SCAN_SHARE_FILTERED if narrow else SCAN_SHARE)
         match = f"ts_match_vq(document, {tsquery})" if common else f"document @@ {tsquery}"
         inner = (
-            f"SELECT alert_id, reported_at FROM search_alertdocument WHERE {match}{narrow} "
+            f"SELECT alert_id FROM search_alertdocument WHERE {match}{narrow} "
             f"AND EXISTS ({visible_sql} OFFSET 0)"
         )
         args: tuple[Any, ...] = (*params, *narrow_params, *visible_params)
@@ -230,12 +226,9 @@ class PostgresBackend:
         # page ranks them (`_among`) instead of reading every match of the words again.
         with connection.cursor() as cursor:
             cursor.execute(f"{inner} LIMIT %s", (*args, cap + 1))
-            rows = cursor.fetchall()
-        found = [int(row[0]) for row in rows]
+            found = [int(row[0]) for row in cursor.fetchall()]
         if len(found) <= cap:
             scope.memo[("visible", query)] = found  # every visible match: the page ranks them
-        else:  # how many a day, to choose the first period the page reads (`_newest_matches`)
-            scope.memo[("daily", query)] = daily_rate([row[1] for row in rows])
         return len(found)
 
     def page(
@@ -286,6 +279,26 @@ class PostgresBackend:
         key = ("share", query, narrowed)
         if key not in scope.memo:
             scope.memo[key] = self._share(query, scope if narrowed else None)
+        found: float | None = scope.memo[key]
+        return found
+
+    def density(self, query: Query, scope: Scope) -> float | None:
+        """The share of the newest SAMPLE documents that are candidates (the words and, if the
+        scope has one, its reach), read (a few milliseconds); None when there are none. The
+        planner's estimate of a word ANDed with a reach takes the two for independent, and 'delhi'
+        is not independent of reaching Delhi: 3 % estimated, 16 % found. Once a search."""
+        key = ("density", query)
+        if key not in scope.memo:
+            matching, params = _matching(query, scope)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""SELECT count(*) FILTER (WHERE ts_match_vq(document, {matching})), count(*) FROM (
+                        SELECT document FROM search_alertdocument WHERE reported_at IS NOT NULL
+                        ORDER BY reported_at DESC LIMIT %s) AS recent""",
+                    (*params, SAMPLE),
+                )
+                hits, read = cursor.fetchone()
+            scope.memo[key] = hits / read if read else None
         found: float | None = scope.memo[key]
         return found
 
@@ -344,42 +357,104 @@ class PostgresBackend:
         return sql, args
 
     def _newest_matches(self, query: Query, scope: Scope, want: int) -> list[int]:
-        """The scope's newest `want` matches (all of them if fewer), newest first, for a scope with
-        a reach: those of the last week, month, ... (`WINDOWS`), then of all time, until `want`
-        (`newest_matches_sql`), from the first period that the count's matches a day say should
-        hold them (each period reads the GIN index again). Walking the scope's newest alerts
-        instead (`_probe`) checks on the way every alert of the State that the station may not
-        read: 45-60 ms at a million alerts."""
+        """The scope's newest `want` matches (all of them if fewer), newest first. Walking the
+        scope's newest alerts (`_probe`) would check on the way every alert the searcher may not
+        read (most of its State's, for a station: 45-60 ms at a million alerts); instead:
+
+        - when the words and the reach are in a large enough share of the documents that the
+          newest few thousand documents should hold twice `want` candidates, those documents
+          (`_newest_documents`): a GIN index's list of a word in a fifth of them costs more;
+        - else the candidates of the last week, month, ... (`WINDOWS`), then of all time
+          (`newest_matches_sql`, each period a read of the GIN index), from the first period
+          that the candidates a day should fill twice over (`daily`)."""
+        share = self.density(query, scope)
+        if share:
+            n = math.ceil(2 * want / share)
+            if n <= DOCUMENT_PROBE:
+                ids, read = self._newest_documents(query, scope, want, n)
+                if len(ids) >= want or read < n:  # enough, or every document was read
+                    return ids
         now = timezone.now()
-        ids: list[int] = []
-        for window in periods(scope.memo.get(("daily", query)), want):
+        ids = []
+        total, days = self._extent()
+        daily = share * total / days if share and total else None
+        for window in periods(daily, want):
             since = None if window is None else now - window
+            # The period's documents from their date index too, unless they outnumber the words'
+            # matches tenfold: reading a match costs about fifteen times as much as an entry of
+            # that index, but the bitmap of 120 days is 440,000 rows at a million (100 ms).
+            indexed = window is not None and share is not None and window.days < 10 * share * days
+            sql, args = self.newest_matches_sql(query, scope, want, since=since, indexed=indexed)
             with connection.cursor() as cursor:
-                cursor.execute(*self.newest_matches_sql(query, scope, want, since=since))
+                cursor.execute(sql, args)
                 ids = [int(row[0]) for row in cursor.fetchall()]
             if len(ids) >= want:
                 break
         return ids
 
-    def newest_matches_sql(
-        self, query: Query, scope: Scope, want: int, *, since: datetime | None
-    ) -> tuple[str, tuple[Any, ...]]:
-        """The newest `want` matches in the scope reported `since`: the GIN index's matches of the
-        words and the reach, ANDed with the documents' reported time and copied filters (fenced:
-        tests/search/test_plan.py pins the plan), sorted newest first, then checked against the
-        scope one by one until `want`."""
+    def _newest_documents(self, query: Query, scope: Scope, want: int, n: int) -> tuple[list[int], int]:
+        """The newest `want` matches among the newest `n` documents (those the copied filters
+        keep), newest first, and how many documents were read. Each is tested for the words and
+        the reach first, and only the candidates are checked against the scope."""
         matching, params = _matching(query, scope)
         narrow, narrow_params = scope.document_where()
-        if since is not None:
+        visible_sql, visible_params = scope.correlated("latest.alert_id")
+        sql = f"""
+            WITH latest AS MATERIALIZED (
+                SELECT alert_id, reported_at, document FROM search_alertdocument
+                WHERE reported_at IS NOT NULL{narrow} ORDER BY reported_at DESC, alert_id DESC LIMIT %s)
+            SELECT alert_id, (SELECT count(*) FROM latest) FROM latest
+            WHERE ts_match_vq(document, {matching}) AND EXISTS ({visible_sql} OFFSET 0)
+            ORDER BY reported_at DESC, alert_id DESC LIMIT %s"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*narrow_params, n, *params, *visible_params, want))
+            rows = cursor.fetchall()
+        if not rows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM search_alertdocument WHERE reported_at IS NOT NULL"
+                    f"{narrow} LIMIT %s) AS latest",
+                    (*narrow_params, n),
+                )
+                return [], int(cursor.fetchone()[0])
+        return [int(row[0]) for row in rows], int(rows[0][1])
+
+    @staticmethod
+    def _extent() -> tuple[float, float]:
+        """(about how many documents, how many days from the oldest to now: at least 1), to spread
+        a share over days (an estimate for choosing what to read first, never what is found)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples, (SELECT min(reported_at) FROM search_alertdocument) "
+                "FROM pg_class WHERE oid = 'search_alertdocument'::regclass"
+            )
+            total, oldest = cursor.fetchone()
+        days = (timezone.now() - oldest).total_seconds() / 86400 if oldest else 0.0
+        return max(0.0, float(total)), max(1.0, days)
+
+    def newest_matches_sql(
+        self, query: Query, scope: Scope, want: int, *, since: datetime | None, indexed: bool = True
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The newest `want` matches in the scope reported `since`: the GIN index's matches of the
+        words and the reach, narrowed by the copied filters and (`indexed`: ANDed in the index,
+        else once read) the reported time, fenced (tests/search/test_plan.py pins the plan),
+        sorted newest first, then checked against the scope one by one until `want`."""
+        matching, params = _matching(query, scope)
+        narrow, narrow_params = scope.document_where()
+        after = ""  # the reported time, tested on the matches once read (not `indexed`)
+        after_params: tuple[Any, ...] = ()
+        if since is not None and indexed:
             narrow, narrow_params = f"{narrow} AND reported_at >= %s", (*narrow_params, since)
+        elif since is not None:
+            after, after_params = "WHERE reported_at >= %s ", (since,)
         visible_sql, visible_params = scope.correlated("ordered.alert_id")
         sql = f"""
             WITH matched AS MATERIALIZED (
                 SELECT alert_id, reported_at FROM search_alertdocument WHERE document @@ {matching}{narrow}),
             ordered AS MATERIALIZED (
-                SELECT alert_id FROM matched ORDER BY reported_at DESC NULLS LAST, alert_id DESC)
+                SELECT alert_id FROM matched {after}ORDER BY reported_at DESC NULLS LAST, alert_id DESC)
             SELECT alert_id FROM ordered WHERE EXISTS ({visible_sql} OFFSET 0) LIMIT %s"""
-        return sql, (*params, *narrow_params, *visible_params, want)
+        return sql, (*params, *narrow_params, *after_params, *visible_params, want)
 
     def _among(
         self, query: Query, scope: Scope, ids: list[int], *, newest: bool, limit: int, offset: int
