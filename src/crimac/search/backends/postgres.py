@@ -209,7 +209,8 @@ class PostgresBackend:
         # The share of the candidates, narrowed by the reach: a word in a sixth of the documents is
         # in a thirtieth of those that reach a station's State, which the GIN index lists quickly
         # ('found'); but 'delhi' is in most of those that reach Delhi. Without filters, the share
-        # among the newest documents (`density`); with them, the planner's.
+        # among the newest documents, read (`density`); with them, the planner's (reading the
+        # newest documents the filters keep means sorting all of them: 40-55 ms as dl.sho).
         share = self.density(query, scope) if not narrow else self.share(query, scope, narrowed=True)
         common = share is not None and share >= (SCAN_SHARE_FILTERED if narrow else SCAN_SHARE)
         match = f"ts_match_vq(document, {tsquery})" if common else f"document @@ {tsquery}"
@@ -258,7 +259,11 @@ class PostgresBackend:
             return self._among(query, scope, visible, newest=newest, limit=limit, offset=offset)
         if common:
             want = offset + limit if newest else max(PROBE_MATCHES, 5 * (offset + limit))
-            n = 0 if scope.reach is not None else probe_size(self.share(query, scope), offset + limit)
+            # Filtered, the newest alerts of a station's scope are its State's, of the categories
+            # and period asked for: walking them costs less than reading the newest documents
+            # the filters keep (the filters' index lists them all, to be sorted).
+            by_reach = scope.reach is not None and not scope.copied
+            n = 0 if by_reach else probe_size(self.share(query, scope), offset + limit)
             if n:  # else the newest alerts are unlikely to hold them
                 ranked = not newest
                 probed = self._probe(query, scope, ranked=ranked, limit=limit, offset=offset, n=n, want=want)
@@ -286,7 +291,8 @@ class PostgresBackend:
         """The share of the newest SAMPLE documents that are candidates (the words and, if the
         scope has one, its reach), read (a few milliseconds); None when there are none. The
         planner's estimate of a word ANDed with a reach takes the two for independent, and 'delhi'
-        is not independent of reaching Delhi: 3 % estimated, 16 % found. Once a search."""
+        is not independent of reaching Delhi: 3 % estimated, 16 % found. The copied filters are
+        left out (used only for scopes without them). Once a search."""
         key = ("density", query)
         if key not in scope.memo:
             matching, params = _matching(query, scope)
@@ -367,8 +373,8 @@ class PostgresBackend:
         - else the candidates of the last week, month, ... (`WINDOWS`), then of all time
           (`newest_matches_sql`, each period a read of the GIN index), from the first period
           that the candidates a day should fill twice over (`daily`)."""
-        share = self.density(query, scope)
-        if share:
+        share = self.density(query, scope) if not scope.copied else self.share(query, scope, narrowed=True)
+        if share and not scope.copied:
             n = math.ceil(2 * want / share)
             if n <= DOCUMENT_PROBE:
                 ids, read = self._newest_documents(query, scope, want, n)
@@ -378,12 +384,14 @@ class PostgresBackend:
         ids = []
         total, days = self._extent()
         daily = share * total / days if share and total else None
+        matches = max(share or 0.0, self.share(query, scope, narrowed=True) or 0.0)
         for window in periods(daily, want):
             since = None if window is None else now - window
             # The period's documents from their date index too, unless they outnumber the words'
-            # matches tenfold: reading a match costs about fifteen times as much as an entry of
-            # that index, but the bitmap of 120 days is 440,000 rows at a million (100 ms).
-            indexed = window is not None and share is not None and window.days < 10 * share * days
+            # matches fifteenfold: reading a match costs about that much more than an entry of
+            # that index (4.3 against 0.23 us as dl.sho at a million), and the bitmap of 120 days
+            # is 440,000 rows. The matches: the larger of the sample's and the planner's shares.
+            indexed = window is not None and window.days < 15 * matches * days
             sql, args = self.newest_matches_sql(query, scope, want, since=since, indexed=indexed)
             with connection.cursor() as cursor:
                 cursor.execute(sql, args)
