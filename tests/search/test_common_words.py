@@ -210,13 +210,14 @@ def test_a_large_scope_is_measured_once_and_remembered(
 
 
 def test_the_probe_is_sized_by_the_words_share() -> None:
-    """Enough of the newest alerts for PROBE_MATCHES matches (or five pages), at most PROBE; none
-    when PROBE alerts would not hold the page; PROBE when nothing is known of the word."""
-    assert postgres.probe_size(None, 20) == postgres.PROBE
-    assert postgres.probe_size(0.001, 20) == 0  # 2,000 alerts hold about 2 matches: not a page
-    assert postgres.probe_size(0.5, 20) == 200
-    assert postgres.probe_size(1.0, 60) == 300  # five pages of 60, deep in the results
-    assert postgres.probe_size(0.05, 20) == postgres.PROBE
+    """Enough of the newest alerts for twice the matches wanted, at most PROBE; none when PROBE
+    alerts would likely not hold them; PROBE when nothing is known of the word."""
+    assert postgres.probe_size(None, 100) == postgres.PROBE
+    assert postgres.probe_size(0.01, 100) == 0  # PROBE alerts hold about 30 matches: not 100
+    assert postgres.probe_size(0.5, 100) == 400
+    assert postgres.probe_size(1.0, 60) == 120
+    assert postgres.probe_size(1.0, 10) == 20
+    assert postgres.probe_size(0.05, 100) == postgres.PROBE
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend sizes its probe")

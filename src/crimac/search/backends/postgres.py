@@ -73,7 +73,7 @@ DROP = [
 
 # Newest first, the newest alerts of the scope looked at before the GIN index is (see `page`): at
 # most this many, fewer for a word the statistics say is common (`probe_size`).
-PROBE = 2000
+PROBE = 3000
 # A ranked page of a common word ranks at least this many of the newest matches (or 5 pages' worth).
 PROBE_MATCHES = 100
 # A word the statistics put in at least this share of the documents is counted by testing rows in
@@ -100,17 +100,16 @@ DOCUMENT_TEXT = """concat_ws(' · ', d.title, nullif(d.names, ''), nullif(d.iden
     nullif(d.places, ''), nullif(d.body, ''))"""
 
 
-def probe_size(share: float | None, need: int) -> int:
-    """How many of the scope's newest alerts to look at for a page ending at match `need`, when
-    the words match about `share` of the documents: enough for PROBE_MATCHES matches (or 5 pages),
-    at most PROBE. 0 when even PROBE alerts would likely not hold the page (the periods are read
-    instead); PROBE when nothing is known."""
+def probe_size(share: float | None, want: int) -> int:
+    """How many of the scope's newest alerts to look at for its newest `want` matches, when the
+    words match about `share` of the documents: enough for twice that many, at most PROBE. 0 when
+    even PROBE alerts would likely not hold them (they are read from the index instead); PROBE when
+    nothing is known."""
     if share is None:
         return PROBE
-    if share * PROBE < need:
+    if share * PROBE < want:
         return 0
-    wanted = max(PROBE_MATCHES, 5 * need)
-    return max(need, min(PROBE, math.ceil(wanted / share)))
+    return max(want, min(PROBE, math.ceil(2 * want / share)))
 
 
 def periods(daily: float | None, want: int) -> list[timedelta | None]:
@@ -242,10 +241,9 @@ class PostgresBackend:
         `want` visible matches: newest first, the page's own; ranked, the best of the newest
         max(PROBE_MATCHES, 5 pages), since ranking every match of a word half the alerts carry
         costs seconds. They come from the newest alerts of the scope (`_probe`, a bounded walk of
-        the date order) when the scope has no reach and they are likely to hold them; else, and
-        always for a scope with a reach (a station's, which sees a few of its State's alerts, so
-        that walk would check every other one), from the GIN index a period at a time, the last
-        week, month, ... then all (`_newest_matches`).
+        the date order) when they are likely to hold them, except for an unfiltered scope with a
+        reach (a station's, which sees a few of its State's alerts, so that walk would check every
+        other one); else from the newest documents or the GIN index (`_newest_matches`).
 
         Otherwise, all the matches from the GIN index in a MATERIALIZED CTE (`fenced_sql`): the
         planner cannot then walk the alerts' date index hoping to meet rare matches early (for a
@@ -263,7 +261,7 @@ class PostgresBackend:
             # and period asked for: walking them costs less than reading the newest documents
             # the filters keep (the filters' index lists them all, to be sorted).
             by_reach = scope.reach is not None and not scope.copied
-            n = 0 if by_reach else probe_size(self.share(query, scope), offset + limit)
+            n = 0 if by_reach else probe_size(self.share(query, scope), want)
             if n:  # else the newest alerts are unlikely to hold them
                 ranked = not newest
                 probed = self._probe(query, scope, ranked=ranked, limit=limit, offset=offset, n=n, want=want)
@@ -372,7 +370,10 @@ class PostgresBackend:
           (`_newest_documents`): a GIN index's list of a word in a fifth of them costs more;
         - else the candidates of the last week, month, ... (`WINDOWS`), then of all time
           (`newest_matches_sql`, each period a read of the GIN index), from the first period
-          that the candidates a day should fill twice over (`daily`)."""
+          that the candidates a day should fill twice over (`periods`).
+
+        With filters, the planner's share stands for the sample's (`density` reads no filter)
+        and only the periods are read."""
         share = self.density(query, scope) if not scope.copied else self.share(query, scope, narrowed=True)
         if share and not scope.copied:
             n = math.ceil(2 * want / share)
