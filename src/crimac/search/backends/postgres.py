@@ -207,10 +207,12 @@ class PostgresBackend:
         # match (700,000 for 'check': 100 ms at a million alerts).
         # The share of the candidates, narrowed by the reach: a word in a sixth of the documents is
         # in a thirtieth of those that reach a station's State, which the GIN index lists quickly
-        # ('found'); but 'delhi' is in most of those that reach Delhi. Without filters, the share
-        # among the newest documents, read (`density`); with them, the planner's (reading the
-        # newest documents the filters keep means sorting all of them: 40-55 ms as dl.sho).
-        share = self.density(query, scope) if not narrow else self.share(query, scope, narrowed=True)
+        # ('found'); but 'delhi' is in most of those that reach Delhi. So with a reach and without
+        # filters, the share among the newest documents, read (`density`); else the planner's
+        # (with no reach it is as good; with filters, reading the newest documents they keep
+        # means sorting all of them: 40-55 ms as dl.sho).
+        sampled = scope.reach is not None and not narrow
+        share = self.density(query, scope) if sampled else self.share(query, scope, narrowed=True)
         common = share is not None and share >= (SCAN_SHARE_FILTERED if narrow else SCAN_SHARE)
         match = f"ts_match_vq(document, {tsquery})" if common else f"document @@ {tsquery}"
         inner = (
