@@ -127,9 +127,9 @@ def loaded(user_named: Any) -> tuple[Scope, Any]:
     return _scope_and_query(user_named)
 
 
-def test_filtered_newest_first_search_reads_the_full_text_matches(loaded: tuple[Scope, Any]) -> None:
-    scope, query = loaded
-    sql, args = PostgresBackend().fenced_sql(query, scope, newest=True, limit=20, offset=0)
+def _assert_reads_the_fenced_matches(sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The plan reads the documents by their tsvector inside the fence (the CTE `matched`),
+    narrowed there by the filters the documents copy, and walks no alerts in date order."""
     nodes = _nodes(_plan(sql, args))
     fence = [n for n in nodes if n.get("Subplan Name") == "CTE matched"]
     assert fence, "the full-text matches must be a materialized CTE (the fence)"
@@ -139,6 +139,13 @@ def test_filtered_newest_first_search_reads_the_full_text_matches(loaded: tuple[
     # The filters the documents copy narrow the matches inside the fence, not after it.
     conditions = " ".join(str(n.get(k, "")) for n in inside for k in ("Index Cond", "Recheck Cond", "Filter"))
     assert "state_id" in conditions and "category" in conditions, conditions
+    return nodes
+
+
+def test_filtered_newest_first_search_reads_the_full_text_matches(loaded: tuple[Scope, Any]) -> None:
+    scope, query = loaded
+    sql, args = PostgresBackend().fenced_sql(query, scope, newest=True, limit=20, offset=0)
+    _assert_reads_the_fenced_matches(sql, args)
 
 
 def _full_text_scan(node: dict[str, Any]) -> bool:
@@ -158,14 +165,7 @@ def test_a_stations_newest_matches_read_the_full_text_matches(loaded: tuple[Scop
     scope, query = loaded
     reach = frozenset({int(State.objects.get(code="DL").pk)})
     sql, args = PostgresBackend().newest_matches_sql(query, replace(scope, reach=reach), 20, since=None)
-    nodes = _nodes(_plan(sql, args))
-    fence = [n for n in nodes if n.get("Subplan Name") == "CTE matched"]
-    assert fence, "the full-text matches must be a materialized CTE (the fence)"
-    inside = _nodes(fence[0])
-    assert any(_full_text_scan(n) for n in inside), "the fence must read the documents by their tsvector"
-    assert not _walks_date_index(nodes), "the alerts must not be walked in date order"
-    conditions = " ".join(str(n.get(k, "")) for n in inside for k in ("Index Cond", "Recheck Cond", "Filter"))
-    assert "state_id" in conditions and "category" in conditions, conditions
+    nodes = _assert_reads_the_fenced_matches(sql, args)
     assert not any(n.get("Index Name") == "search_doc_reported" for n in nodes), "nor the documents"
 
 
