@@ -76,10 +76,11 @@ DROP = [
 PROBE = 3000
 # A ranked page of a common word ranks at least this many of the newest matches (or 5 pages' worth).
 PROBE_MATCHES = 100
-# A word the statistics put in at least this share of the documents is counted by testing rows in
-# table order, not through the GIN index's list of its matches; with filters the documents copy,
-# in the filters' index order from this share (below it, that index may list thousands of rows
-# of which few match, and a station officer sees few of those).
+# A word the statistics (for a station's unfiltered search, the newest documents: `density`) put
+# in at least this share of the documents is counted by testing rows in table order, not through
+# the GIN index's list of its matches; with filters the documents copy, in the filters' index
+# order from this share (below it, that index may list thousands of rows of which few match, and
+# a station officer sees few of those).
 SCAN_SHARE = 0.15
 SCAN_SHARE_FILTERED = 0.5
 # A scope of at most this many alerts is checked alert by alert (a primary-key look-up and the
