@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from crimac.alerts.actions import create_alert
 from crimac.alerts.schemas import AlertIn
@@ -32,3 +35,22 @@ def post(user_named: Any, django_capture_on_commit_callbacks: Any) -> Any:
             return create_alert(alert_in(**fields), actor=user_named(who), publish=publish).alert
 
     return make
+
+
+@pytest.fixture
+def sql_run() -> Any:
+    """`with sql_run() as queries:` the SQL of every query run inside, as written (with %s), to
+    say which way a search went."""
+
+    @contextmanager
+    def watch() -> Iterator[list[str]]:
+        queries: list[str] = []
+
+        def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            yield queries
+
+    return watch

@@ -64,7 +64,12 @@ def test_newest_first_from_the_probe_and_past_it(post: Any, user_named: Any, sma
 
 @pytest.mark.parametrize("probe", [6, 4], ids=["the probe holds them", "past the probe"])
 def test_ranked_search_of_a_common_word_ranks_the_newest(
-    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, probe: int
+    post: Any,
+    user_named: Any,
+    small_thresholds: None,
+    monkeypatch: pytest.MonkeyPatch,
+    probe: int,
+    sql_run: Any,
 ) -> None:
     """The best of the newest max(PROBE_MATCHES, 5 pages) matches (PostgreSQL; SQLite ranks the
     matches of its newest PROBE alerts): from the newest alerts when they hold that many, else
@@ -76,13 +81,7 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     for n in range(5):
         post("dl.sho", title=f"Stolen vehicle {n}", narrative="A tractor was taken from the field.")
     post("dl.sho", title="Tractor stolen", narrative="A tractor was taken.")
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=1)
     assert page.capped
     # The one with the word in its title ranks first; the best of all is not among the newest.
@@ -100,7 +99,12 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
 
 @pytest.mark.parametrize("read", ["newest documents", "periods"])
 def test_a_stations_common_word_from_its_newest_matches(
-    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, read: str
+    post: Any,
+    user_named: Any,
+    small_thresholds: None,
+    monkeypatch: pytest.MonkeyPatch,
+    read: str,
+    sql_run: Any,
 ) -> None:
     """A station officer's search has a reach (on PostgreSQL): the page of a common word is made
     from its newest visible matches, read from the newest documents when the word is in enough of
@@ -122,14 +126,8 @@ def test_a_stations_common_word_from_its_newest_matches(
     hidden = user_named("dl.sho2").agency.code
     post("dl.sho2", title="Tractor hidden", narrative="A tractor.", audience={"agencies": [hidden]})
     sho = user_named("dl.sho")
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
     tractor = parse_query("tractor")
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         first = search_alerts(sho, tractor, newest=True, limit=3)
     assert (first.count, first.capped) == (3, True)
     assert _titles(first) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
@@ -140,8 +138,7 @@ def test_a_stations_common_word_from_its_newest_matches(
 
     expected = {"newest documents": (1, 0), "periods": (0, 1)}[read] if on_postgres else (0, 0)
     assert (reads("latest"), reads("ordered")) == expected  # the last week held the page
-    queries.clear()
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         second = search_alerts(sho, tractor, newest=True, limit=3, offset=3)
     if on_postgres and read == "periods":  # a week, month, 120 and 400 days, all
         assert reads("ordered") == 5
@@ -223,20 +220,19 @@ def test_the_probe_is_sized_by_the_words_share() -> None:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend sizes its probe")
 @pytest.mark.parametrize("share", [0.0001, 1.0], ids=["rare: no probe", "common: the probe"])
 def test_newest_first_whatever_the_probe(
-    post: Any, user_named: Any, small_thresholds: None, monkeypatch: pytest.MonkeyPatch, share: float
+    post: Any,
+    user_named: Any,
+    small_thresholds: None,
+    monkeypatch: pytest.MonkeyPatch,
+    share: float,
+    sql_run: Any,
 ) -> None:
     """The statistics only choose where the page is looked for first: with the probe skipped (a
     word they call rare) or taken, the newest page is the same."""
     monkeypatch.setattr(postgres.PostgresBackend, "share", lambda self, query, scope, **how: share)
     for n in range(5):
         post("dl.sho", title=f"Tractor {n} stolen", narrative="A tractor was taken from the field.")
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(user_named("analyst"), parse_query("tractor"), newest=True, limit=3)
     assert page.capped and _titles(page) == ["Tractor 4 stolen", "Tractor 3 stolen", "Tractor 2 stolen"]
     probed = any("recent AS MATERIALIZED" in q for q in queries)
@@ -247,7 +243,7 @@ def test_newest_first_whatever_the_probe(
 @pytest.mark.parametrize("share", [0.0001, 0.2, 0.9], ids=["rare", "common", "in most documents"])
 @pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
 def test_the_count_is_the_same_however_it_reads(
-    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, share: float, filtered: bool
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, share: float, filtered: bool, sql_run: Any
 ) -> None:
     """A word the statistics call common is counted by testing rows (`ts_match_vq`, which no index
     answers) rather than through the GIN index's list: the same visible matches either way."""
@@ -269,13 +265,7 @@ def test_the_count_is_the_same_however_it_reads(
             category=["stolen_vehicle"], priority=None, status=None, state=None, district=None,
             origin=None, reported_from=None, reported_to=None,
         )  # fmt: skip
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(user_named("dl.sho"), parse_query("tractor"), filters, newest=True)
     assert page.count == (3 if filtered else 4)
     expected = [f"Tractor {n} stolen" for n in (2, 1, 0)]

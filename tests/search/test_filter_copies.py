@@ -188,7 +188,7 @@ def test_newest_first_through_the_periods_is_the_newest_page(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the periods are PostgreSQL's backend")
 @pytest.mark.parametrize("daily", ["unknown", "0.09"])
 def test_a_common_word_ranked_comes_from_its_newest_matches_period_by_period(
-    spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch, daily: str
+    spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch, daily: str, sql_run: Any
 ) -> None:
     """Past the newest alerts, the newest matches are read a period at a time, from the last week
     when nothing is known, else from the first period that the candidates a day (`density` over
@@ -201,13 +201,7 @@ def test_a_common_word_ranked_comes_from_its_newest_matches_period_by_period(
     else:  # 0.8 of 50 documents over 440 days: 0.09 a day, so 30 (twice 15) call for 400 days
         monkeypatch.setattr(postgres.PostgresBackend, "density", lambda self, query, scope: 0.8)
         monkeypatch.setattr(postgres.PostgresBackend, "_extent", staticmethod(lambda: (50.0, 440.0)))
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(user_named("analyst"), parse_query("tractor"), limit=2, offset=1)
     assert page.capped
     # Equal ranks: newest first, of the newest fifteen (not a ranking of all forty).
@@ -220,7 +214,7 @@ def test_a_common_word_ranked_comes_from_its_newest_matches_period_by_period(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend keeps the count's ids")
 @pytest.mark.parametrize("newest", [False, True], ids=["ranked", "newest"])
 def test_the_page_is_made_from_the_matches_the_count_read(
-    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, newest: bool
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch, newest: bool, sql_run: Any
 ) -> None:
     """A word with no more visible matches than the count goes to: the count read them all, so the
     page ranks those (`_among`) and reads the index's matches no second time; an alert the
@@ -235,14 +229,8 @@ def test_the_page_is_made_from_the_matches_the_count_read(
     older = post("dl.sho", title="Stolen", narrative="A tractor was taken.", reported_at=at(60))
     newer = post("dl.sho", title="Stolen", narrative="A red tractor was taken.", reported_at=at(2))
     post("as.sho", title="Tractor tractor tractor", narrative="Tractor.", reported_at=at(1))  # not Delhi's
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
     officer = user_named("dl.sho")
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(officer, parse_query("tractor"), newest=newest, limit=2)
     expected = [newer, best, older] if newest else [best, newer, older]
     assert (page.count, page.capped) == (3, False)
@@ -259,7 +247,12 @@ def test_the_page_is_made_from_the_matches_the_count_read(
 @pytest.mark.parametrize("small", [True, False], ids=["small scope", "large scope"])
 @pytest.mark.parametrize("newest", [True, False], ids=["newest", "ranked"])
 def test_sqlite_asks_bm25_of_one_cursor_only(
-    spread: list[Alert], user_named: Any, monkeypatch: pytest.MonkeyPatch, small: bool, newest: bool
+    spread: list[Alert],
+    user_named: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    small: bool,
+    newest: bool,
+    sql_run: Any,
 ) -> None:
     """bm25 reads a word's whole document list the first time each index cursor asks for it: in a
     query that looks alerts up one by one (rowid = / rowid IN), that is once per alert (seconds
@@ -267,16 +260,10 @@ def test_sqlite_asks_bm25_of_one_cursor_only(
     if small:
         monkeypatch.setattr(sqlite.SqliteBackend, "small", 1000)
     monkeypatch.setattr(service, "COUNT_CAP", 10)
-    queries: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries.append(" ".join(sql.split()))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         page = search_alerts(user_named("analyst"), parse_query("tractor"), newest=newest, limit=5)
     assert len(page.results) == 5 and all(r.rank > 0 for r in page.results)
-    ranking = [q for q in queries if "bm25(" in q]
+    ranking = [" ".join(q.split()) for q in queries if "bm25(" in q]
     assert ranking
     for sql in ranking:
         assert "rowid IN" not in sql and "= recent.id" not in sql, sql

@@ -271,7 +271,7 @@ def test_the_migration_fills_the_reach_as_publishing_writes_it() -> None:
 
 
 @ON_POSTGRES
-def test_postgres_decides_how_to_count_on_the_share_of_the_narrowed_candidates() -> None:
+def test_postgres_decides_how_to_count_on_the_share_of_the_narrowed_candidates(sql_run: Any) -> None:
     """A word in a sixth of the documents is in a thirtieth of those reaching one State: the count
     reads the GIN index for it, not every row (`SCAN_SHARE`); so the planner is asked about the
     narrowed candidates."""
@@ -281,17 +281,11 @@ def test_postgres_decides_how_to_count_on_the_share_of_the_narrowed_candidates()
     post("hr.sho", {"agencies": ["DL-NEWDELHI-PS-001"]}, "Stolen tractor from Sohna")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_alertdocument")  # the planner has statistics to share
-    explained: list[str] = []
-
-    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.startswith("EXPLAIN"):
-            explained.append(sql)
-        return execute(sql, params, many, context)
-
     query = parse_query("tractor")
-    with connection.execute_wrapper(watch):
+    with sql_run() as queries:
         backend().share(query, scope_of(user("dl.sho")), narrowed=True)
         backend().share(query, scope_of(user("analyst")), narrowed=True)
+    explained = [q for q in queries if q.startswith("EXPLAIN")]
     assert len(explained) == 2
     assert "to_tsquery('simple'" in explained[0]  # the station officer's: narrowed
     assert "to_tsquery('simple'" not in explained[1]  # the national analyst has no reach
