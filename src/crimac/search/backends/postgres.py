@@ -377,9 +377,11 @@ class PostgresBackend:
 
         With filters, the planner's share stands for the sample's (`density` reads no filter)
         and only the periods are read."""
-        share = self.density(query, scope) if not scope.copied else self.share(query, scope, narrowed=True)
-        if share and not scope.copied:
-            n = math.ceil(2 * want / share)
+        if scope.copied:
+            share = self.share(query, scope, narrowed=True)
+        else:
+            share = self.density(query, scope)
+            n = math.ceil(2 * want / share) if share else DOCUMENT_PROBE + 1
             if n <= DOCUMENT_PROBE:
                 ids, read = self._newest_documents(query, scope, want, n)
                 if len(ids) >= want or read < n:  # enough, or every document was read
@@ -405,31 +407,23 @@ class PostgresBackend:
         return ids
 
     def _newest_documents(self, query: Query, scope: Scope, want: int, n: int) -> tuple[list[int], int]:
-        """The newest `want` matches among the newest `n` documents (those the copied filters
-        keep), newest first, and how many documents were read. Each is tested for the words and
+        """The newest `want` matches among the newest `n` documents, newest first, and how many
+        documents were read (for a scope without copied filters). Each is tested for the words and
         the reach first, and only the candidates are checked against the scope."""
         matching, params = _matching(query, scope)
-        narrow, narrow_params = scope.document_where()
         visible_sql, visible_params = scope.correlated("latest.alert_id")
         sql = f"""
             WITH latest AS MATERIALIZED (
                 SELECT alert_id, reported_at, document FROM search_alertdocument
-                WHERE reported_at IS NOT NULL{narrow} ORDER BY reported_at DESC, alert_id DESC LIMIT %s)
-            SELECT alert_id, (SELECT count(*) FROM latest) FROM latest
-            WHERE ts_match_vq(document, {matching}) AND EXISTS ({visible_sql} OFFSET 0)
-            ORDER BY reported_at DESC, alert_id DESC LIMIT %s"""
+                WHERE reported_at IS NOT NULL ORDER BY reported_at DESC, alert_id DESC LIMIT %s)
+            SELECT ARRAY(
+                SELECT alert_id FROM latest
+                WHERE ts_match_vq(document, {matching}) AND EXISTS ({visible_sql} OFFSET 0)
+                ORDER BY reported_at DESC, alert_id DESC LIMIT %s), (SELECT count(*) FROM latest)"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, (*narrow_params, n, *params, *visible_params, want))
-            rows = cursor.fetchall()
-        if not rows:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM search_alertdocument WHERE reported_at IS NOT NULL"
-                    f"{narrow} LIMIT %s) AS latest",
-                    (*narrow_params, n),
-                )
-                return [], int(cursor.fetchone()[0])
-        return [int(row[0]) for row in rows], int(rows[0][1])
+            cursor.execute(sql, (n, *params, *visible_params, want))
+            ids, read = cursor.fetchone()
+        return [int(i) for i in ids], int(read)
 
     @staticmethod
     def _extent() -> tuple[float, float]:
