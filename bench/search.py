@@ -583,7 +583,7 @@ def finish_build() -> bool:
             )
             cursor.execute("VACUUM ANALYZE")
         else:
-            for statement in sqlite_backend.CREATE[1:]:
+            for statement in sqlite_backend.TRIGGERS:
                 cursor.execute(statement)
             backend().rebuild()
             cursor.execute("ANALYZE")

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.django_db
 def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "COUNT_CAP", 3)
     monkeypatch.setattr(postgres, "PROBE", 4)
-    monkeypatch.setattr(sqlite, "PROBE", 4)
     # A handful of alerts is a small scope: checked alert by alert unless told otherwise.
     monkeypatch.setattr(postgres.PostgresBackend, "small", 0)
     monkeypatch.setattr(sqlite.SqliteBackend, "small", 0)
@@ -71,12 +70,12 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     probe: int,
     sql_run: Any,
 ) -> None:
-    """The best of the newest max(PROBE_MATCHES, 5 pages) matches (PostgreSQL; SQLite ranks the
-    matches of its newest PROBE alerts): from the newest alerts when they hold that many, else
-    read from the index. The same page either way."""
-    monkeypatch.setattr(postgres, "PROBE_MATCHES", 1)  # with a page of 1: the newest 5 matches
+    """The best of the newest max(PROBE_MATCHES, 5 pages) matches: on PostgreSQL from the newest
+    alerts when they hold that many, else read from the index (the same page either way); on
+    SQLite read backwards from the index."""
+    for module in (postgres, sqlite):  # with a page of 1: the newest 5 matches
+        monkeypatch.setattr(module, "PROBE_MATCHES", 1)
     monkeypatch.setattr(postgres, "PROBE", probe)
-    monkeypatch.setattr(sqlite, "PROBE", probe)
     post("dl.sho", title="Tractor tractor tractor", narrative="Tractor, tractor.")  # best, but old
     for n in range(5):
         post("dl.sho", title=f"Stolen vehicle {n}", narrative="A tractor was taken from the field.")
@@ -86,12 +85,12 @@ def test_ranked_search_of_a_common_word_ranks_the_newest(
     assert page.capped
     # The one with the word in its title ranks first; the best of all is not among the newest.
     assert _titles(page) == ["Tractor stolen"]
-    if connection.vendor != "postgresql":
-        return
-    past = any(f"{cte} AS MATERIALIZED" in q for q in queries for cte in ("latest", "ordered"))
-    assert past == (probe == 4)
+    if connection.vendor == "postgresql":
+        past = any(f"{cte} AS MATERIALIZED" in q for q in queries for cte in ("latest", "ordered"))
+        assert past == (probe == 4)
     # Past the newest matches looked at, the best of all of them.
-    monkeypatch.setattr(postgres, "PROBE_MATCHES", 7)
+    for module in (postgres, sqlite):
+        monkeypatch.setattr(module, "PROBE_MATCHES", 7)
     assert _titles(search_alerts(user_named("analyst"), parse_query("tractor"), limit=1)) == [
         "Tractor tractor tractor"
     ]

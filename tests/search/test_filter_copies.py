@@ -153,6 +153,58 @@ def test_scope_without_copied_filters_adds_no_condition() -> None:
     assert sql.startswith(" AND ") and "category" in sql and list(params) == ["missing_person"]
 
 
+def test_the_copies_narrow_inside_the_index(
+    post: Any, user_named: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered search takes its candidates from the index narrowed by the documents' copies
+    (PostgreSQL: their B-tree index ANDed with the GIN index; SQLite: the words of its facets
+    column): a document whose copies say otherwise is not a candidate, though its alert matches.
+    (The copies follow every write of the alert: this only shows that they are what is read.)"""
+    big_scope(monkeypatch)
+    from crimac.directory.models import District
+
+    district = District.objects.filter(state__code="DL").order_by("lgd_code").first()
+    assert district is not None
+    alert = post(
+        "dl.sho", title="Tractor stolen", category="missing_person", state="DL", district=district.lgd_code
+    )
+    analyst = user_named("analyst")
+
+    def found(**filters: Any) -> bool:
+        page = search_alerts(analyst, parse_query("tractor"), _filters(**filters), limit=5)
+        return [r.alert.pk for r in page.results] == [alert.pk] and page.count == 1
+
+    month_ago = date.today() - timedelta(days=30)
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({"category": ["missing_person", "wanted_person"]}, {"category": "stolen_vehicle"}),
+        ({"state": "DL"}, {"state_id": district.state_id + 1}),
+        ({"district": district.lgd_code}, {"district_id": None}),
+        ({"reported_from": month_ago}, {"reported_at": timezone.now() - timedelta(days=400)}),
+        ({"reported_from": month_ago, "reported_to": date.today()}, {"reported_at": None}),
+    ]
+    for filters, copies in cases:
+        assert found(**filters), filters
+        kept = _copies(alert.pk)
+        AlertDocument.objects.filter(alert_id=alert.pk).update(**copies)
+        assert not found(**filters), (filters, copies)
+        AlertDocument.objects.filter(alert_id=alert.pk).update(**dict(zip(COPIED, kept, strict=True)))
+        assert found(**filters), filters
+
+
+def test_sqlite_facets_months() -> None:
+    """The months a period's facets name (UTC, as the documents store their time), and none for a
+    period that is open at its start or longer than MONTHS."""
+    utc = timezone.get_current_timezone()
+    at = timezone.datetime(2025, 11, 20, 12, tzinfo=utc)
+    assert sqlite._months(at, at + timedelta(days=75)) == ["zzm202511", "zzm202512", "zzm202601", "zzm202602"]
+    assert sqlite._months(at, at) == ["zzm202511"]
+    assert sqlite._months(None, at) == []
+    assert sqlite._months(at, at + timedelta(days=31 * sqlite.MONTHS + 31)) == []
+    # Open at its end: up to the latest a document may be reported at (now, and a clock's skew).
+    recent = timezone.now() - timedelta(days=40)
+    assert len(sqlite._months(recent, None)) in (2, 3)
+
+
 # --- PostgreSQL: newest first through the periods -------------------------------------------------
 
 
@@ -162,7 +214,6 @@ def spread(post: Any, monkeypatch: pytest.MonkeyPatch) -> list[Alert]:
     probe of the newest alerts made too small to hold a page, so the periods (or the whole index)
     must."""
     monkeypatch.setattr(postgres, "PROBE", 2)
-    monkeypatch.setattr(sqlite, "PROBE", 2)
     big_scope(monkeypatch)
     now = timezone.now()
     made = []
