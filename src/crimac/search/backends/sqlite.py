@@ -154,7 +154,7 @@ def _matching(query: Query, scope: Scope) -> str:
     months = _months(copied.get("reported_at__gte"), copied.get("reported_at__lte"))
     if months:
         groups.append(months)
-    facets = [f"{FACETS}: ({' OR '.join(f'{chr(34)}{w}{chr(34)}' for w in words)})" for words in groups]
+    facets = [f"{FACETS}: (" + " OR ".join(f'"{w}"' for w in words) + ")" for words in groups]
     return " AND ".join([_text(query), *facets])
 
 
