@@ -218,3 +218,29 @@ def test_a_words_density_is_read_from_the_newest_documents(loaded: tuple[Scope, 
     assert backend.density(parse_query("rampur"), everything) == pytest.approx(0.1, abs=0.01)
     assert backend.density(parse_query("girl"), everything) == 1.0
     assert backend.density(parse_query("zanzibar"), everything) == 0.0
+
+
+def test_the_newest_documents_are_read_until_enough_match(loaded: tuple[Scope, Any]) -> None:
+    """A station's common word is counted and paged from the newest documents
+    (`newest_documents_sql`): read in date order through their index, and no further than the
+    matches wanted, though `n` allows 10,000 ('girl' is in every document, 'rampur' in a tenth;
+    the sort of equal times by id reads ahead at least 32 rows)."""
+    from crimac.alerts.models import Alert
+
+    backend, everything = PostgresBackend(), Scope.of(Alert.objects.all())
+    for word, most in (("girl", 40), ("rampur", 150)):
+        sql, args = backend.newest_documents_sql(parse_query(word), everything, 5, 10_000)
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", args)
+            plan = cursor.fetchone()[0]
+            cursor.execute(sql, args)
+            found = [r[0] for r in cursor.fetchall()]
+        scans = [n for n in _nodes(plan[0]["Plan"]) if n["Node Type"] == "Index Scan"]
+        assert [n["Index Name"] for n in scans if n["Relation Name"] == "search_alertdocument"] == [
+            "search_doc_reported"
+        ]
+        read = next(n for n in scans if n["Relation Name"] == "search_alertdocument")["Actual Rows"]
+        assert 5 <= read <= most, (word, read)
+        assert len(found) == 5
+        newest = Alert.objects.filter(pk__in=found).order_by("-reported_at").values_list("pk", flat=True)
+        assert found == list(newest)

@@ -89,6 +89,9 @@ SMALL = 2000
 WORK_MEM = "64MB"
 # The newest documents read to know what share of the documents a search's words match (`density`).
 SAMPLE = 1000
+# A station's count is read from its newest documents (and its page from the same read) when at
+# most this many should hold twice the matches the count goes to (a word and reach in a sixth).
+COUNT_PROBE = 12000
 # A station's newest matches are looked for in the newest documents when that many should hold
 # twice the matches wanted (a word and reach in a fifth of the documents: 1,000 for the page).
 DOCUMENT_PROBE = 5000
@@ -214,6 +217,17 @@ class PostgresBackend:
         # means sorting all of them: 40-55 ms as dl.sho).
         sampled = scope.reach is not None and not narrow
         share = self.density(query, scope) if sampled else self.share(query, scope, narrowed=True)
+        if sampled and cap is not None and share and math.ceil(2 * (cap + 1) / share) <= COUNT_PROBE:
+            # So common that the newest documents hold the count's matches: read there, newest
+            # first, they are also the page's (`page`), and those pages are every search's.
+            n = math.ceil(2 * (cap + 1) / share)
+            ids, whole = self._newest_documents(query, scope, cap + 1, n)
+            if len(ids) > cap:
+                scope.memo[("newest", query)] = ids
+                return len(ids)
+            if whole:  # every document was read: these are all the visible matches
+                scope.memo[("visible", query)] = ids
+                return len(ids)
         common = share is not None and share >= (SCAN_SHARE_FILTERED if narrow else SCAN_SHARE)
         match = f"ts_match_vq(document, {tsquery})" if common else f"document @@ {tsquery}"
         inner = (
@@ -260,6 +274,9 @@ class PostgresBackend:
             return self._among(query, scope, visible, newest=newest, limit=limit, offset=offset)
         if common:
             want = offset + limit if newest else max(PROBE_MATCHES, 5 * (offset + limit))
+            counted = scope.memo.get(("newest", query), [])
+            if len(counted) >= want:  # the count read the newest matches: the page's are among them
+                return self._among(query, scope, counted[:want], newest=newest, limit=limit, offset=offset)
             # Filtered, the newest alerts of a station's scope are its State's, of the categories
             # and period asked for: walking them costs less than reading the newest documents
             # the filters keep (the filters' index lists them all, to be sorted).
@@ -383,8 +400,8 @@ class PostgresBackend:
             share = self.density(query, scope)
             n = math.ceil(2 * want / share) if share else DOCUMENT_PROBE + 1
             if n <= DOCUMENT_PROBE:
-                ids, read = self._newest_documents(query, scope, want, n)
-                if len(ids) >= want or read < n:  # enough, or every document was read
+                ids, whole = self._newest_documents(query, scope, want, n)
+                if len(ids) >= want or whole:  # enough, or every document was read
                     return ids
         now = timezone.now()
         ids = []
@@ -406,24 +423,36 @@ class PostgresBackend:
                 break
         return ids
 
-    def _newest_documents(self, query: Query, scope: Scope, want: int, n: int) -> tuple[list[int], int]:
-        """The newest `want` matches among the newest `n` documents, newest first, and how many
-        documents were read (for a scope without copied filters). Each is tested for the words and
-        the reach first, and only the candidates are checked against the scope."""
+    def _newest_documents(self, query: Query, scope: Scope, want: int, n: int) -> tuple[list[int], bool]:
+        """The newest `want` matches among the newest `n` documents, newest first, and whether
+        those were every document (for a scope without copied filters)."""
+        with connection.cursor() as cursor:
+            cursor.execute(*self.newest_documents_sql(query, scope, want, n))
+            ids = [int(row[0]) for row in cursor.fetchall()]
+            if len(ids) >= want:
+                return ids, False
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM search_alertdocument WHERE reported_at IS NOT NULL "
+                "LIMIT %s) AS latest",
+                (n,),
+            )
+            return ids, int(cursor.fetchone()[0]) < n
+
+    def newest_documents_sql(
+        self, query: Query, scope: Scope, want: int, n: int
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The documents read in date order (at most `n`) until `want` matches are found: each is
+        tested for the words and the reach first, and only the candidates are checked against the
+        scope (tests/search/test_plan.py pins that the read stops)."""
         matching, params = _matching(query, scope)
         visible_sql, visible_params = scope.correlated("latest.alert_id")
         sql = f"""
-            WITH latest AS MATERIALIZED (
+            SELECT alert_id FROM (
                 SELECT alert_id, reported_at, document FROM search_alertdocument
-                WHERE reported_at IS NOT NULL ORDER BY reported_at DESC, alert_id DESC LIMIT %s)
-            SELECT ARRAY(
-                SELECT alert_id FROM latest
-                WHERE ts_match_vq(document, {matching}) AND EXISTS ({visible_sql} OFFSET 0)
-                ORDER BY reported_at DESC, alert_id DESC LIMIT %s), (SELECT count(*) FROM latest)"""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (n, *params, *visible_params, want))
-            ids, read = cursor.fetchone()
-        return [int(i) for i in ids], int(read)
+                WHERE reported_at IS NOT NULL ORDER BY reported_at DESC, alert_id DESC LIMIT %s) AS latest
+            WHERE ts_match_vq(document, {matching}) AND EXISTS ({visible_sql} OFFSET 0)
+            ORDER BY reported_at DESC, alert_id DESC LIMIT %s"""
+        return sql, (n, *params, *visible_params, want)
 
     @staticmethod
     def _extent() -> tuple[float, float]:
