@@ -429,3 +429,18 @@ def test_the_window_follows_the_shared_clock(user_named: Any) -> None:
         assert not refused.allowed and refused.retry_after == 5
         at.advance(5)
         assert ratelimit.hit(user, "search").allowed
+
+
+def test_the_searchers_stale_drafts_are_found_through_the_agency_and_status_index(user_named: Any) -> None:
+    """Every search first indexes the searcher's agency's changed drafts (`refresh_drafts`): that
+    look-up reads the agency's drafts only, not every alert it published (SQLite, whose
+    statistics know no skew, read a station's 70,000 published alerts: 135 ms a search)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner (PostgreSQL's knows that few alerts are drafts)")
+    from crimac.search.indexing import stale_drafts
+
+    sql, params = stale_drafts(user_named("dl.sho").agency_id).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "alerts_origin_status" in plan, plan
