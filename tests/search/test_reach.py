@@ -1,5 +1,6 @@
-"""A document keeps the States its alert reaches (`AlertDocument.reach`), and on PostgreSQL a search
-narrows a word's matches to the searcher's States in the GIN index before it checks `visible_to`.
+"""A document keeps the States its alert reaches (`AlertDocument.reach`), and a search narrows a
+word's matches to the searcher's States in the index (PostgreSQL's GIN, SQLite's FTS5 facets)
+before it checks `visible_to`.
 
 Narrowing may only ever drop what the searcher could not read: every reader of an alert must be in
 one of its States, through every way of reading it (delivered, originated at or below, a State
