@@ -37,6 +37,9 @@ PROBE_MATCHES = 100
 SMALL = 1000
 COLUMNS = ("title", "names", "identifiers", "places", "body")
 WEIGHTS = (10.0, 8.0, 8.0, 3.0, 1.0)
+# bm25's arguments: the text columns' weights, and none for the facets.
+BM25_WEIGHTS = ", ".join(str(w) for w in (*WEIGHTS, 0.0))
+REBUILD = "INSERT INTO search_alert_fts(search_alert_fts) VALUES ('rebuild')"
 TOKENIZE = "porter unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 # The documents' reach and the filters' copies as words of a sixth column (`facets`), so that FTS5
 # narrows a word's matches to the searcher's States and the filters' categories, State, district
@@ -214,23 +217,23 @@ class SqliteBackend:
         if scope.small:
             return self._page_of(query, self._small_matches(query, scope), newest, limit, offset)
         visible = scope.memo.get(("visible", query))
+        if visible is not None:  # the count read every visible match: rank those
+            return self._page_of(query, self._newest_first(visible), newest, limit, offset)
         scope_sql, scope_params = scope.correlated("search_alert_fts.rowid")
         matching = _matching(query, scope)
-        if visible is None and common:
+        if common:
             want = offset + limit if newest else max(PROBE_MATCHES, 5 * (offset + limit))
             sql = f"""SELECT rowid FROM search_alert_fts WHERE search_alert_fts MATCH %s
                 AND EXISTS ({scope_sql}) ORDER BY rowid DESC LIMIT %s"""
             with connection.cursor() as cursor:
                 cursor.execute(sql, (matching, *scope_params, want))
-                visible = [int(r[0]) for r in cursor.fetchall()]
-        if visible is not None:
-            return self._page_of(query, self._newest_first(visible), newest, limit, offset)
-        weights = ", ".join(str(w) for w in (*WEIGHTS, 0.0))
+                newest_ids = [int(r[0]) for r in cursor.fetchall()]
+            return self._page_of(query, self._newest_first(newest_ids), newest, limit, offset)
         order = "hit_alert.reported_at DESC, hit_alert.id DESC"
         if not newest:
             order = f"rank DESC, {order}"
         sql = f"""
-            SELECT search_alert_fts.rowid, -bm25(search_alert_fts, {weights}) AS rank
+            SELECT search_alert_fts.rowid, -bm25(search_alert_fts, {BM25_WEIGHTS}) AS rank
             FROM search_alert_fts JOIN alerts_alert AS hit_alert ON hit_alert.id = search_alert_fts.rowid
             WHERE search_alert_fts MATCH %s AND EXISTS ({scope_sql})
             ORDER BY {order} LIMIT %s OFFSET %s"""
@@ -292,8 +295,7 @@ class SqliteBackend:
         State's share of all documents (100 ms for 'police' as dl.sho at a million)."""
         if not ids:
             return {}
-        weights = ", ".join(str(w) for w in (*WEIGHTS, 0.0))
-        sql = f"""SELECT rowid, -bm25(search_alert_fts, {weights}) FROM search_alert_fts
+        sql = f"""SELECT rowid, -bm25(search_alert_fts, {BM25_WEIGHTS}) FROM search_alert_fts
             WHERE search_alert_fts MATCH %s AND rowid >= %s AND rowid <= %s"""
         wanted = set(ids)
         with connection.cursor() as cursor:
@@ -320,7 +322,7 @@ class SqliteBackend:
 
     def rebuild(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO search_alert_fts(search_alert_fts) VALUES ('rebuild')")
+            cursor.execute(REBUILD)
 
     def create(self, schema_editor: Any) -> None:
         for statement in CREATE:  # migration 0001's; 0005 makes the faceted table

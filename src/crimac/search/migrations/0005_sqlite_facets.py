@@ -11,24 +11,23 @@ PostgreSQL: nothing to do.
 from django.db import migrations
 
 
-def forwards(apps, schema_editor):
+def _remake(schema_editor, made):
+    """Drop the FTS5 table (and its triggers and view), make it as `made` says, and fill it."""
     if schema_editor.connection.vendor != "sqlite":
         return
     from crimac.search.backends import sqlite
 
-    for statement in [*sqlite.DROP, *sqlite.FACETED]:
+    for statement in [*sqlite.DROP, *made(sqlite)]:
         schema_editor.execute(statement)
-    schema_editor.execute("INSERT INTO search_alert_fts(search_alert_fts) VALUES ('rebuild')")
+    schema_editor.execute(sqlite.REBUILD)
+
+
+def forwards(apps, schema_editor):
+    _remake(schema_editor, lambda sqlite: sqlite.FACETED)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    from crimac.search.backends import sqlite
-
-    for statement in [*sqlite.DROP, *sqlite.CREATE]:
-        schema_editor.execute(statement)
-    schema_editor.execute("INSERT INTO search_alert_fts(search_alert_fts) VALUES ('rebuild')")
+    _remake(schema_editor, lambda sqlite: sqlite.CREATE)
 
 
 class Migration(migrations.Migration):
